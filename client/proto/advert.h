@@ -38,6 +38,7 @@ enum {
     MIP_ADV_T = 0x0100, /* reverse tunnelling */
     MIP_ADV_U = 0x0080, /* UDP tunnelling (RFC 3519) */
     MIP_ADV_X = 0x0040, /* registration revocation (RFC 3543) */
+    MIP_ADV_I = 0x0020, /* regional registration (RFC 4857), listed in RFC 5944 */
 };
 
 typedef struct MipRouterEntry {

@@ -13,6 +13,10 @@
 
 enum { MIP_AUTH_MD5_LEN = 16, MIP_SPI_MIN = 256 };
 
+/* CHAP_SPI (RFC 3012 §9): the one reserved SPI accepted, and only in the MN-AAA
+ * extension, where it names exactly the RFC 3012 §8 computation. */
+enum { MIP_SPI_CHAP = 2 };
+
 typedef enum MipAuthAlgorithm {
     MIP_AUTH_HMAC_MD5,
     MIP_AUTH_KEYED_MD5,   /* MD5(key || data || key) */
@@ -32,7 +36,8 @@ MipProtoError mip_auth_write(MipWriter *w, uint8_t ext_type, const MipAuthKey *k
 
 /* Appends a generalized MN-AAA authentication extension (36, subtype 1) whose
  * authenticator is computed as RFC 3012 §8 describes, with the challenge the
- * foreign agent sent. */
+ * foreign agent sent. §8 fixes the algorithm (MD5), so key->algorithm is not
+ * used; key->spi may be MIP_SPI_CHAP or >= MIP_SPI_MIN. */
 MipProtoError mip_auth_write_mn_aaa(MipWriter *w, const MipAuthKey *key,
                                     const uint8_t *challenge, size_t challenge_len);
 

@@ -25,30 +25,43 @@ enum {
     MIP_GEN_AUTH_SUBTYPE_MN_AAA = 1,
 };
 
-/* UDP Tunnel Request flags and encapsulation (RFC 3519 §3.1). */
+/* UDP Tunnel Request flags and encapsulation (RFC 3519 §3.1). The request's
+ * "F|R|Reserved 2" field is a single octet (the one before Encapsulation), so
+ * MipUdpTunnelRequest.flags holds that octet and the flags are 0x80 and 0x40. */
 enum {
-    MIP_UDPT_F = 0x8000,  /* force UDP tunnelling */
-    MIP_UDPT_R = 0x4000,  /* registration through FA (reserved in RFC 3519) */
+    MIP_UDPT_F = 0x80,    /* force UDP tunnelling */
+    MIP_UDPT_R = 0x40,    /* registration through FA required */
     MIP_UDPT_ENCAP_IPIP = 4,
     MIP_UDPT_ENCAP_GRE = 47,
     MIP_UDPT_ENCAP_MINIMAL = 55,
 };
 
+/* UDP Tunnel Reply (RFC 3519 §3.2): its flags field is 16 bits, F the top bit. */
+enum {
+    MIP_UDPT_REPLY_F = 0x8000,       /* the home agent forces UDP tunnelling */
+    MIP_UDPT_REPLY_ACCEPTED = 0,     /* reply code: will do UDP tunnelling */
+    MIP_UDPT_REPLY_DECLINED = 64,    /* reply code: declined, reason unspecified */
+};
+
+/* Revocation Support extension flag (RFC 3543 §3.1): only I is defined there;
+ * A belongs to the Registration Revocation message, not to this extension. */
+enum { MIP_REV_I = 0x8000 };
+
 typedef struct MipUdpTunnelRequest {
     uint8_t subtype;
-    uint16_t flags;           /* MIP_UDPT_* */
+    uint16_t flags;           /* the F|R|Reserved-2 octet: MIP_UDPT_F, MIP_UDPT_R */
     uint8_t encapsulation;    /* next header of tunnelled packets */
 } MipUdpTunnelRequest;
 
 typedef struct MipUdpTunnelReply {
     uint8_t subtype;
-    uint8_t reply_code;       /* 0 accepted; 1 UDP tunnelling declined */
-    uint16_t flags;           /* F = 0x8000 */
+    uint8_t reply_code;       /* MIP_UDPT_REPLY_ACCEPTED (0) or _DECLINED (64) */
+    uint16_t flags;           /* MIP_UDPT_REPLY_F = 0x8000 */
     uint16_t keepalive;       /* seconds */
 } MipUdpTunnelReply;
 
 typedef struct MipRevocationSupport {
-    uint16_t flags;           /* A (0x8000), I (0x4000) per RFC 3543 §3.1 */
+    uint16_t flags;           /* MIP_REV_I (0x8000); the rest reserved (RFC 3543 §3.1) */
     uint32_t timestamp;
 } MipRevocationSupport;
 
