@@ -15,7 +15,11 @@ typedef enum MipLinkType {
 } MipLinkType;
 
 /* The state of one link at one moment; the plugin sends a fresh copy on every
- * change (carrier, activation, IPv4 configuration). */
+ * change (carrier, activation, IPv4 configuration). `address` is the link's
+ * own address (DHCP lease or static): report the home address only when the
+ * link really is configured with it (at home), not when the tunnel plugin put
+ * it there for foreign-agent mode -- the core guards against that case (a /32,
+ * or the link its FA plan uses) but cannot tell every other one. */
 typedef struct MipLinkInfo {
     int ifindex;
     char name[MIP_IFNAME_MAX];
