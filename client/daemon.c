@@ -190,10 +190,17 @@ static void dep_gratuitous_arp(void *user, int ifindex, uint32_t address)
     MipDaemon *d = user;
     const MipLinkInfo *info = g_hash_table_lookup(d->link_info, GINT_TO_POINTER(ifindex));
     g_autoptr(GError) error = NULL;
-    if (!info)
+    char a[INET_ADDRSTRLEN];
+    if (!info) {
+        g_warning("gratuitous ARP for %s: unknown link %d", ip4(address, a), ifindex);
         return;
+    }
     if (!mip_arp_announce(ifindex, info->hwaddr, address, 2, &error))
         g_warning("%s", error->message);
+    else
+        g_info("gratuitous ARP: %s is at %02x:%02x:%02x:%02x:%02x:%02x on %s", ip4(address, a),
+               info->hwaddr[0], info->hwaddr[1], info->hwaddr[2], info->hwaddr[3],
+               info->hwaddr[4], info->hwaddr[5], info->name);
 }
 
 /* --- configuration -------------------------------------------------------- */
@@ -334,6 +341,18 @@ MipDaemon *mip_daemon_new(MipdConfig *cfg, const char *config_path, GError **err
     if (!d->tunnel)
         goto fail;
     g_message("tunnel: %s back end", d->tunnel_ops->name);
+
+    /* The home address exists from the start (on lo until a plan says
+     * otherwise): applications keep their sockets, and requests through a
+     * foreign agent leave from it before any binding exists. */
+    MipPlan initial;
+    if (!mip_mn_get_plan(d->mn, &initial)) {
+        initial = (MipPlan){.mode = MIP_PLAN_NONE,
+                            .home_address = core_cfg.home_address,
+                            .home_prefix_len = core_cfg.home_prefix_len,
+                            .home_agent = core_cfg.home_agent};
+        dep_apply_plan(d, &initial);
+    }
 
     d->icmp = mip_icmp_socket_new(on_icmp, d, error);
     if (!d->icmp)
