@@ -21,7 +21,7 @@
 
 enum {
     TUNNEL_TTL = 64,
-    LOOPBACK_IFINDEX = 1,  /* lo has this index in every namespace */
+    LOOPBACK_IFINDEX = 1, /* lo has this index in every namespace */
 };
 
 /* Where a replacement device is made before it takes mip0's place. */
@@ -37,9 +37,9 @@ struct MipTunnel {
 /* What mip0 is, or should be. Addresses in network order, as netlink has them. */
 typedef struct TunnelSpec {
     bool exists;
-    bool ours;                 /* an ipip or gre link (not, say, a left-over TUN) */
+    bool ours; /* an ipip or gre link (not, say, a left-over TUN) */
     int ifindex;
-    MipEncapsulation encap;    /* IPIP or GRE */
+    MipEncapsulation encap; /* IPIP or GRE */
     uint32_t local, remote;
     int link;
     uint8_t ttl;
@@ -78,8 +78,8 @@ static void set_nl_error(GError **error, int nlerr, const char *doing)
 {
     const char *hint = -nlerr == NLE_PERM ? " (needs CAP_NET_ADMIN)" : "";
 
-    g_set_error(error, G_IO_ERROR, nl_error_code(nlerr), "kernel tunnel: %s: %s%s",
-                doing, nl_geterror(nlerr), hint);
+    g_set_error(error, G_IO_ERROR, nl_error_code(nlerr), "kernel tunnel: %s: %s%s", doing,
+                nl_geterror(nlerr), hint);
 }
 
 /* Why the kernel lacks a tunnel kind, in words a user can act on: the
@@ -109,8 +109,8 @@ static char *module_evidence(const char *module)
     return g_strdup_printf("not loaded, and %s does not list it", dep);
 }
 
-static void set_unsupported_error(GError **error, const char *kinds,
-                                  const char *const *modules, const char *advice)
+static void set_unsupported_error(GError **error, const char *kinds, const char *const *modules,
+                                  const char *advice)
 {
     g_autoptr(GString) why = g_string_new(NULL);
     g_autofree char *first = module_evidence(modules[0]);
@@ -290,7 +290,7 @@ static int tunnel_set(MipTunnel *t, int ifindex, const char *new_name, bool up)
  * until apply() gives it real endpoints. */
 static TunnelSpec idle_spec(MipEncapsulation encap)
 {
-    return (TunnelSpec){ .encap = encap, .link = LOOPBACK_IFINDEX, .ttl = TUNNEL_TTL };
+    return (TunnelSpec){.encap = encap, .link = LOOPBACK_IFINDEX, .ttl = TUNNEL_TTL};
 }
 
 static void tunnel_free(MipTunnel *t)
@@ -336,10 +336,11 @@ static MipTunnel *kernel_open(GError **error)
         err = tunnel_create(t, MIP_TUNNEL_IFNAME, &gre);
         t->idle_encap = MIP_ENCAP_GRE;
         if (err == 0)
-            g_debug("kernel tunnel: this kernel has no ipip; " MIP_TUNNEL_IFNAME " can only be gre");
+            g_debug("kernel tunnel: this kernel has no ipip; " MIP_TUNNEL_IFNAME
+                    " can only be gre");
     }
     if (err == -NLE_OPNOTSUPP) {
-        static const char *const modules[] = { "ipip", "ip_gre", NULL };
+        static const char *const modules[] = {"ipip", "ip_gre", NULL};
         set_unsupported_error(error, "ipip or gre", modules, "use tunnel=tun");
         goto fail;
     }
@@ -403,8 +404,7 @@ static gboolean plan_spec(const MipPlan *plan, TunnelSpec *want, GError **error)
 static gboolean same_tunnel(const TunnelSpec *a, const TunnelSpec *b)
 {
     return a->exists && b->exists && a->ours && b->ours && a->encap == b->encap &&
-           a->local == b->local && a->remote == b->remote && a->link == b->link &&
-           a->ttl == b->ttl;
+           a->local == b->local && a->remote == b->remote && a->link == b->link && a->ttl == b->ttl;
 }
 
 /* Makes a new mip0 beside the old one and only then swaps it in, so a kind
@@ -418,17 +418,17 @@ static gboolean tunnel_replace(MipTunnel *t, const TunnelSpec *want, GError **er
     if (err == 0)
         err = tunnel_create(t, NEW_IFNAME, &fresh);
     if (err == -NLE_OPNOTSUPP) {
-        const char *const modules[] = { encap_module(want->encap), NULL };
-        g_autofree char *advice = g_strdup_printf("use tunnel=tun or encapsulation=%s",
-                                                  encap_kind(t->idle_encap));
+        const char *const modules[] = {encap_module(want->encap), NULL};
+        g_autofree char *advice =
+            g_strdup_printf("use tunnel=tun or encapsulation=%s", encap_kind(t->idle_encap));
         set_unsupported_error(error, encap_kind(want->encap), modules, advice);
         return FALSE;
     }
     if (err == 0)
         err = tunnel_read(t, NEW_IFNAME, &made);
     if (err < 0) {
-        g_autofree char *doing = g_strdup_printf("cannot create a %s tunnel",
-                                                 encap_kind(want->encap));
+        g_autofree char *doing =
+            g_strdup_printf("cannot create a %s tunnel", encap_kind(want->encap));
         set_nl_error(error, err, doing);
         tunnel_delete(t, NEW_IFNAME);
         return FALSE;

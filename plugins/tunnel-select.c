@@ -23,10 +23,8 @@ MipTunnel *mip_tunnel_open_by_name(const char *name, const MipTunnelOps **chosen
     if (chosen)
         *chosen = NULL;
     if (g_strcmp0(name, "kernel") == 0) {
-        t = open_one(&mip_tunnel_kernel_ops, chosen, error);
-        if (!t)
-            g_prefix_error(error, "kernel tunnel back end: ");
-        return t;
+        /* Its messages already start with "kernel tunnel:". */
+        return open_one(&mip_tunnel_kernel_ops, chosen, error);
     }
     if (g_strcmp0(name, "tun") == 0) {
         t = open_one(&mip_tunnel_tun_ops, chosen, error);
