@@ -250,13 +250,19 @@ MipProtoError mip_auth_verify_mh(const uint8_t *msg, size_t len, const MipRegExt
         return MIP_ERR_AUTH_MISSING;
     if (ext->total_len != len)
         return MIP_ERR_BAD_LENGTH;
-    /* Anything after the MHAE is unprotected from the home agent; only
-     * authenticators for other parties may sit there (RFC 5944 §3.6.1.3). */
+    /* Anything after the MHAE is unprotected from the home agent; only what
+     * a foreign agent adds may sit there: authenticators for other parties
+     * (RFC 5944 §3.6.1.3) and a fresh MN-FA challenge (RFC 3012 §3.2). */
+    size_t challenge_off = ext->challenge ? (size_t)(ext->challenge - msg) - 2 : 0;
     for (size_t off = ext->mh.end; off < len;) {
         const MipAuthExtView *next = view_at(ext, off);
-        if (next == NULL)
+        if (next != NULL) {
+            off = next->end;
+        } else if (ext->challenge && off == challenge_off) {
+            off = challenge_off + 2 + ext->challenge_len;
+        } else {
             return MIP_ERR_AUTH_NOT_LAST;
-        off = next->end;
+        }
     }
     return mip_auth_verify(msg, len, &ext->mh, key);
 }

@@ -47,9 +47,10 @@ MipProtoError mip_auth_write_mn_aaa(MipWriter *w, const MipAuthKey *key,
 MipProtoError mip_auth_verify(const uint8_t *msg, size_t len,
                               const MipAuthExtView *view, const MipAuthKey *key);
 
-/* As mip_auth_verify for the MHAE, and also requires that nothing but
- * authentication extensions for other parties (33, 34) follow it: what a
- * mobile node checks on a reply. */
+/* As mip_auth_verify for the MHAE, and also requires that nothing follows it
+ * but what a foreign agent may add: authentication extensions for other
+ * parties (33, 34, 36) and a fresh MN-FA challenge (132). What a mobile node
+ * checks on a reply. */
 MipProtoError mip_auth_verify_mh(const uint8_t *msg, size_t len,
                                  const MipRegExtensions *ext, const MipAuthKey *key);
 

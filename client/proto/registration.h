@@ -27,7 +27,7 @@ enum {
     MIP_REQ_D = 0x20, /* decapsulation by mobile node (co-located care-of) */
     MIP_REQ_M = 0x10, /* minimal encapsulation */
     MIP_REQ_G = 0x08, /* GRE */
-    MIP_REQ_r = 0x04, /* reserved, sent as zero */
+    MIP_REQ_r = 0x04, /* reserved: callers send it as zero; the codec keeps what it is given */
     MIP_REQ_T = 0x02, /* reverse tunnelling requested (RFC 3024) */
     MIP_REQ_x = 0x01, /* reserved, sent as zero */
 };

@@ -141,6 +141,16 @@ static void test_verify_mh_rejects_any_non_authenticator_after_the_mhae(void)
     memcpy(others + sizeof(fhae_301), mn_aaa_chap, sizeof(mn_aaa_chap));
     memcpy(others + sizeof(fhae_301) + sizeof(mn_aaa_chap), mfae_300, sizeof(mfae_300));
     pt_assert_err(verify_with_trailer(others, sizeof(others)), MIP_OK);
+    /* A foreign agent may append a fresh challenge for the next request
+     * (RFC 3012 §3.2), before or after its own authenticator. */
+    pt_assert_err(verify_with_trailer(ext_challenge, sizeof(ext_challenge)), MIP_OK);
+    uint8_t fa_added[sizeof(ext_challenge) + sizeof(mfae_300)];
+    memcpy(fa_added, ext_challenge, sizeof(ext_challenge));
+    memcpy(fa_added + sizeof(ext_challenge), mfae_300, sizeof(mfae_300));
+    pt_assert_err(verify_with_trailer(fa_added, sizeof(fa_added)), MIP_OK);
+    memcpy(fa_added + sizeof(ext_challenge), ext_nai, sizeof(ext_nai));
+    pt_assert_err(verify_with_trailer(fa_added, sizeof(ext_challenge) + sizeof(ext_nai)),
+                  MIP_ERR_AUTH_NOT_LAST);
     /* ...but not with anything else between them. */
     memcpy(others + sizeof(fhae_301), ext_skippable, sizeof(ext_skippable));
     pt_assert_err(verify_with_trailer(others, sizeof(fhae_301) + sizeof(ext_skippable)),
