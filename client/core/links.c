@@ -51,9 +51,12 @@ void mip_links_remove(MipLinkTable *t, int ifindex)
     }
 }
 
+/* Carrier is enough: a foreign agent's network need not give us an address
+ * (and soliciting at carrier-up, before DHCP, saves the lease's time). A
+ * co-located attachment also needs the address, which policy checks. */
 bool mip_link_usable(const MipLinkEntry *l)
 {
-    return l->info.carrier && l->info.active && !l->ignored;
+    return l->info.carrier && !l->ignored;
 }
 
 const char *mip_link_type_name(MipLinkType t)

@@ -1,10 +1,18 @@
-/* Raw ICMP socket for agent discovery. */
+/* Agent discovery sockets: advertisements are read from a packet socket
+ * (filtered to ICMP type 9 in the kernel), solicitations go out of a raw ICMP
+ * socket. A packet socket sees advertisements on a link that has no IPv4
+ * address yet, which the IP layer drops when rp_filter is on (Debian's
+ * default): a node on a foreign agent's network without DHCP must still hear
+ * its agent. */
 #include "icmp-socket.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gio/gio.h>
+#include <linux/filter.h>
 #include <linux/icmp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <string.h>
@@ -14,7 +22,8 @@
 #include "fd-watch.h"
 
 struct MipIcmpSocket {
-    int fd;
+    int fd;        /* raw ICMP: sends solicitations */
+    int packet_fd; /* AF_PACKET: receives advertisements */
     guint watch;
     MipIcmpReceived cb;
     void *user;
@@ -33,16 +42,10 @@ static void on_readable(int fd, void *user)
     MipIcmpSocket *s = user;
     for (;;) {
         uint8_t buf[2048];
-        char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-        struct sockaddr_in from;
-        struct iovec iov = {buf, sizeof buf};
-        struct msghdr mh = {.msg_name = &from,
-                            .msg_namelen = sizeof from,
-                            .msg_iov = &iov,
-                            .msg_iovlen = 1,
-                            .msg_control = cbuf,
-                            .msg_controllen = sizeof cbuf};
-        ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+        struct sockaddr_ll from;
+        socklen_t fromlen = sizeof from;
+        ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from,
+                             &fromlen);
         if (n < 0) {
             if (errno != EAGAIN && errno != EINTR) {
                 int err;
@@ -51,28 +54,56 @@ static void on_readable(int fd, void *user)
             }
             return;
         }
-        int ifindex = 0;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-                struct in_pktinfo pi;
-                memcpy(&pi, CMSG_DATA(c), sizeof pi);
-                ifindex = pi.ipi_ifindex;
-            }
-        }
-        /* A raw socket hands us the IP header: read TTL, addresses and header
-         * length byte by byte rather than trusting a struct overlay. */
+        /* Our own solicitations pass the packet socket on their way out. */
+        if (from.sll_pkttype == PACKET_OUTGOING)
+            continue;
+        /* Read the IP header byte by byte rather than trusting a struct
+         * overlay; the total length trims Ethernet padding. */
         if (n < 20 || (buf[0] >> 4) != 4)
             continue;
         size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
-        if (ihl < 20 || (size_t)n < ihl)
+        size_t total = (size_t)buf[2] << 8 | buf[3];
+        if (ihl < 20 || total < ihl || (size_t)n < total)
             continue;
         uint8_t ttl = buf[8];
         uint32_t src = (uint32_t)buf[12] << 24 | (uint32_t)buf[13] << 16 |
                        (uint32_t)buf[14] << 8 | buf[15];
         uint32_t dst = (uint32_t)buf[16] << 24 | (uint32_t)buf[17] << 16 |
                        (uint32_t)buf[18] << 8 | buf[19];
-        s->cb(ifindex, src, dst, ttl, buf + ihl, (size_t)n - ihl, s->user);
+        s->cb(from.sll_ifindex, src, dst, ttl, buf + ihl, total - ihl, s->user);
     }
+}
+
+/* Unfragmented IPv4 carrying ICMP type 9, nothing else. */
+static int open_advert_socket(GError **error)
+{
+    static struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                  /* protocol */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMP, 0, 5),
+        BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),                  /* fragment offset */
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 3, 0),
+        BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                 /* x = header length */
+        BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),                  /* ICMP type */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 9, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+        BPF_STMT(BPF_RET | BPF_K, 0xffff),
+    };
+    struct sock_fprog prog = {.len = G_N_ELEMENTS(code), .filter = code};
+    /* Protocol 0 receives nothing until bound, so no unfiltered packet is
+     * queued before the filter is in place. */
+    int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        set_error_errno(error, "socket(AF_PACKET) (needs CAP_NET_RAW)");
+        return -1;
+    }
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP)};
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
+        bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+        set_error_errno(error, "advertisement packet socket");
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 MipIcmpSocket *mip_icmp_socket_new(MipIcmpReceived cb, void *user, GError **error)
@@ -86,24 +117,30 @@ MipIcmpSocket *mip_icmp_socket_new(MipIcmpReceived cb, void *user, GError **erro
     if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0 ||
         setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) < 0 ||
-        /* Our own solicitations must not come back to us as input. */
         setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof zero) < 0) {
         set_error_errno(error, "setsockopt");
         close(fd);
         return NULL;
     }
-    /* Only advertisements wake us up: a ping flood on the link must not. */
-    struct icmp_filter filt = {.data = ~(1u << 9)};
+    /* This socket only sends: everything it would receive is filtered out
+     * (advertisements arrive on the packet socket). */
+    struct icmp_filter filt = {.data = ~0u};
     if (setsockopt(fd, SOL_RAW, ICMP_FILTER, &filt, sizeof filt) < 0) {
         set_error_errno(error, "ICMP_FILTER");
         close(fd);
         return NULL;
     }
+    int packet_fd = open_advert_socket(error);
+    if (packet_fd < 0) {
+        close(fd);
+        return NULL;
+    }
     MipIcmpSocket *s = g_new0(MipIcmpSocket, 1);
     s->fd = fd;
+    s->packet_fd = packet_fd;
     s->cb = cb;
     s->user = user;
-    s->watch = mip_fd_watch_add(fd, on_readable, s);
+    s->watch = mip_fd_watch_add(packet_fd, on_readable, s);
     return s;
 }
 
@@ -140,6 +177,7 @@ void mip_icmp_socket_free(MipIcmpSocket *s)
     if (!s)
         return;
     g_source_remove(s->watch);
+    close(s->packet_fd);
     close(s->fd);
     g_free(s);
 }

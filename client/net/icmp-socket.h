@@ -1,6 +1,7 @@
-/* The raw ICMP socket: receives agent advertisements (to 224.0.0.1 and
- * 255.255.255.255) with the link they came in on and their TTL, and sends
- * agent solicitations to 224.0.0.11 with TTL 1 out of a chosen link. */
+/* Agent discovery I/O: receives agent advertisements (to 224.0.0.1,
+ * 255.255.255.255 or us) with the link they came in on and their TTL, also on
+ * links without an address yet, and sends agent solicitations to 224.0.0.11
+ * with TTL 1 out of a chosen link. */
 #pragma once
 
 #include <glib.h>

@@ -1,9 +1,16 @@
-/* UDP port 434 socket for registration requests and replies. */
+/* Registration I/O on UDP port 434: requests leave through a UDP socket;
+ * replies are read from a packet socket filtered to UDP port 434 in the
+ * kernel, because a reply through a foreign agent arrives on a link that has
+ * no IPv4 address of ours, which the IP layer drops when rp_filter is on
+ * (Debian's default). The UDP socket itself receives nothing. */
 #include "udp-socket.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gio/gio.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,7 +19,9 @@
 #include "fd-watch.h"
 
 struct MipUdpSocket {
-    int fd;
+    int fd;        /* UDP: sends */
+    int packet_fd; /* AF_PACKET: receives */
+    uint16_t port;
     guint watch;
     MipUdpReceived cb;
     void *user;
@@ -26,13 +35,38 @@ static gboolean set_error_errno(GError **error, const char *what)
     return FALSE;
 }
 
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    if (n & 1)
+        sum += (uint32_t)p[n - 1] << 8;
+    return sum;
+}
+
+/* RFC 768: the checksum over the pseudo-header and the datagram; 0 = none. */
+static gboolean udp_checksum_ok(const uint8_t *ip, const uint8_t *udp, size_t udp_len)
+{
+    if (udp[6] == 0 && udp[7] == 0)
+        return TRUE;
+    uint8_t pseudo[12] = {0};
+    memcpy(pseudo, ip + 12, 8);
+    pseudo[9] = IPPROTO_UDP;
+    pseudo[10] = (uint8_t)(udp_len >> 8);
+    pseudo[11] = (uint8_t)udp_len;
+    uint32_t sum = sum16(sum16(0, pseudo, sizeof pseudo), udp, udp_len);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return sum == 0xffff;
+}
+
 static void on_readable(int fd, void *user)
 {
     MipUdpSocket *s = user;
     for (;;) {
         uint8_t buf[2048];
-        char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-        struct sockaddr_in from;
+        char cbuf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+        struct sockaddr_ll from;
         struct iovec iov = {buf, sizeof buf};
         struct msghdr mh = {.msg_name = &from,
                             .msg_namelen = sizeof from,
@@ -42,8 +76,6 @@ static void on_readable(int fd, void *user)
                             .msg_controllen = sizeof cbuf};
         ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
         if (n < 0) {
-            /* An ICMP port unreachable for an earlier request shows up here:
-             * read it out so the watch does not spin. */
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
                 int err;
                 socklen_t l = sizeof err;
@@ -52,19 +84,67 @@ static void on_readable(int fd, void *user)
             }
             return;
         }
-        int ifindex = 0;
-        uint32_t dst = 0;
+        if (from.sll_pkttype == PACKET_OUTGOING)
+            continue;
+        /* A packet handed over inside this host (veth, checksum offload)
+         * carries a checksum the NIC was meant to finish: nothing to verify. */
+        gboolean csum_pending = FALSE;
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-                struct in_pktinfo pi;
-                memcpy(&pi, CMSG_DATA(c), sizeof pi);
-                ifindex = pi.ipi_ifindex;
-                dst = ntohl(pi.ipi_addr.s_addr);
+            if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
+                struct tpacket_auxdata aux;
+                memcpy(&aux, CMSG_DATA(c), sizeof aux);
+                csum_pending = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
             }
         }
-        s->cb(ifindex, ntohl(from.sin_addr.s_addr), ntohs(from.sin_port), dst, buf, (size_t)n,
-              s->user);
+        /* Headers are read byte by byte; lengths trim Ethernet padding. */
+        if (n < 28 || (buf[0] >> 4) != 4)
+            continue;
+        size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
+        size_t total = (size_t)buf[2] << 8 | buf[3];
+        if (ihl < 20 || total < ihl + 8 || (size_t)n < total)
+            continue;
+        const uint8_t *udp = buf + ihl;
+        size_t udp_len = (size_t)udp[4] << 8 | udp[5];
+        if (udp_len < 8 || udp_len > total - ihl ||
+            (!csum_pending && !udp_checksum_ok(buf, udp, udp_len)))
+            continue;
+        uint32_t src = (uint32_t)buf[12] << 24 | (uint32_t)buf[13] << 16 |
+                       (uint32_t)buf[14] << 8 | buf[15];
+        uint32_t dst = (uint32_t)buf[16] << 24 | (uint32_t)buf[17] << 16 |
+                       (uint32_t)buf[18] << 8 | buf[19];
+        uint16_t sport = (uint16_t)(udp[0] << 8 | udp[1]);
+        s->cb(from.sll_ifindex, src, sport, dst, udp + 8, udp_len - 8, s->user);
     }
+}
+
+/* Unfragmented IPv4 UDP to `port`, from any link. */
+static int open_reply_socket(uint16_t port, GError **error)
+{
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                  /* protocol */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 5),
+        BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),                  /* fragment offset */
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 3, 0),
+        BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                 /* x = header length */
+        BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),                  /* destination port */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+        BPF_STMT(BPF_RET | BPF_K, 0xffff),
+    };
+    struct sock_fprog prog = {.len = G_N_ELEMENTS(code), .filter = code};
+    /* Protocol 0 receives nothing until bound, so nothing unfiltered queues. */
+    int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP)};
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
+        setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0 ||
+        bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+        set_error_errno(error, "reply packet socket (needs CAP_NET_RAW)");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 MipUdpSocket *mip_udp_socket_new(uint16_t port, MipUdpReceived cb, void *user, GError **error)
@@ -89,11 +169,27 @@ MipUdpSocket *mip_udp_socket_new(uint16_t port, MipUdpReceived cb, void *user, G
         close(fd);
         return NULL;
     }
+    /* Everything arrives on the packet socket; this one must not queue
+     * second copies. */
+    static struct sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+    struct sock_fprog none = {.len = 1, .filter = drop_all};
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &none, sizeof none) < 0) {
+        set_error_errno(error, "SO_ATTACH_FILTER");
+        close(fd);
+        return NULL;
+    }
+    int packet_fd = open_reply_socket(port, error);
+    if (packet_fd < 0) {
+        close(fd);
+        return NULL;
+    }
     MipUdpSocket *s = g_new0(MipUdpSocket, 1);
     s->fd = fd;
+    s->packet_fd = packet_fd;
+    s->port = port;
     s->cb = cb;
     s->user = user;
-    s->watch = mip_fd_watch_add(fd, on_readable, s);
+    s->watch = mip_fd_watch_add(packet_fd, on_readable, s);
     return s;
 }
 
@@ -130,6 +226,7 @@ void mip_udp_socket_free(MipUdpSocket *s)
     if (!s)
         return;
     g_source_remove(s->watch);
+    close(s->packet_fd);
     close(s->fd);
     g_free(s);
 }

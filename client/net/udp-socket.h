@@ -1,7 +1,7 @@
-/* The registration socket, UDP port 434: requests go out with a chosen source
+/* Registration I/O, UDP port 434: requests go out with a chosen source
  * address and link (home address through a foreign agent, care-of address
- * when co-located), replies come back with the link and destination they
- * arrived on. */
+ * when co-located); replies come back with the link and destination they
+ * arrived on, also on a link where we have no address. */
 #pragma once
 
 #include <glib.h>

@@ -155,3 +155,20 @@ def test_short_lifetime_never_lapses(lab, mipd_factory):
     st = m.status()
     assert st["state"] == "registered"
     assert st["statistics"].get("expiries", 0) == 0
+
+
+@pytest.mark.lab(attach=())
+def test_foreign_agent_network_without_dhcp(lab, mipd_factory):
+    """A foreign agent's network need not hand out addresses: the node hears
+    the agent on a link with no address of its own (rp_filter is on in the
+    mobile node) and registers through it."""
+    with open(os.path.join(lab.run_dir, "dnsmasq-vfa.pid")) as f:
+        os.kill(int(f.read().strip()), 15)
+    m = mipd_factory(lab)
+    lab.attach("fa")
+    st, _ = m.wait_state("registered", timeout=10, care_of_mode="foreign-agent")
+    assert st["care_of_address"] == FA
+    assert lab.run("mn", ["sysctl", "-n", "net.ipv4.conf.fa0.rp_filter"]).stdout.strip() != "0" or \
+        lab.run("mn", ["sysctl", "-n", "net.ipv4.conf.all.rp_filter"]).stdout.strip() != "0"
+    ok, out = ping(lab, "cn", HOME)
+    assert ok, out
