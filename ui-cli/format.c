@@ -205,6 +205,9 @@ char *mipc_format_status(const MipcFormat *f, GVariant *p)
     const char *fa = str(p, "ForeignAgent");
     if (fa[0])
         field(out, "Care-of address:", "%s (%s, agent %s)", str(p, "CareOfAddress"), mode, fa);
+    else if (str(p, "CareOfAddress")[0] && !strcmp(mode, "none"))
+        /* Asked for, not granted yet (registering). */
+        field(out, "Care-of address:", "%s (requested)", str(p, "CareOfAddress"));
     else if (str(p, "CareOfAddress")[0])
         field(out, "Care-of address:", "%s (%s)", str(p, "CareOfAddress"), mode);
     else
@@ -232,11 +235,24 @@ char *mipc_format_status(const MipcFormat *f, GVariant *p)
     else
         field(out, "Last reply:", "%s", "");
     const char *err = str(p, "LastError");
-    if (f->color && err[0])
-        field(out, "Last error:", RED "%s" RESET, err);
-    else
-        field(out, "Last error:", "%s", err);
     g_autoptr(GVariant) stats = g_variant_lookup_value(p, "Statistics", G_VARIANT_TYPE_VARDICT);
+    guint64 dropped = stats ? u64(stats, "replies-dropped") : 0;
+    if (f->color && err[0]) {
+        field(out, "Last error:", RED "%s" RESET, err);
+    } else if (!err[0] && (!strcmp(state, "registering") || !strcmp(state, "deregistering"))) {
+        /* A request is out and nothing usable has come back: say so, or a
+         * silent agent (or a wrong key: replies that fail authentication are
+         * dropped) looks like nothing at all. */
+        if (dropped)
+            field(out, "Last error:",
+                  "- (no valid reply yet; %" G_GUINT64_FORMAT " dropped, e.g. failing "
+                  "authentication: check key-file and spi)",
+                  dropped);
+        else
+            field(out, "Last error:", "- (no reply yet)");
+    } else {
+        field(out, "Last error:", "%s", err);
+    }
     if (stats)
         field(out, "Registrations:",
               "%" G_GUINT64_FORMAT " sent, %" G_GUINT64_FORMAT " accepted, %" G_GUINT64_FORMAT

@@ -34,24 +34,66 @@ static void print(char *text)
     }
 }
 
+/* Set by main(): the command changes mipd (needs root or the control group). */
+static gboolean opt_control_command;
+
+#define BUS_ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
+#define MIPD_ACCESS_DENIED BUS_NAME ".Error.AccessDenied"
+
+/* The bus's own refusal reads "Rejected send message, 1 matched rules;
+ * type=..." — accurate, but no help to a person. Say what it means and keep
+ * the bus's text only as the JSON "detail". */
+static char *explain(const char *remote, const char *message, char **detail)
+{
+    *detail = NULL;
+    if (!remote)
+        return g_strdup(message);
+    if (!strcmp(remote, BUS_ACCESS_DENIED)) {
+        *detail = g_strdup(message);
+        if (opt_control_command)
+            return g_strdup("permission denied: only root or a member of mipd's control group "
+                            "may change mipd (the system bus policy refused the call; try sudo)");
+        return g_strdup("permission denied: the system bus policy refused the call (is "
+                        "org.mipd.MobileNode1.conf installed in /usr/share/dbus-1/system.d?)");
+    }
+    if (!strcmp(remote, MIPD_ACCESS_DENIED))
+        return g_strdup_printf("permission denied: %s", message);
+    return g_strdup(message);
+}
+
 static int fail(const char *what, GError *error)
 {
+    if (!error) {
+        fprintf(stderr, "mipc: %s: failed for an unknown reason\n", what);
+        return EXIT_FAILED;
+    }
     g_autofree char *remote = g_dbus_error_get_remote_error(error);
     g_dbus_error_strip_remote_error(error);
+    g_autofree char *detail = NULL;
+    g_autofree char *message = explain(remote, error->message, &detail);
     if (opt_json) {
         GString *s = g_string_new("{\"error\":");
-        g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_string(error->message));
+        g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_string(message));
         mipc_json_append(s, v);
         if (remote) {
             g_autoptr(GVariant) n = g_variant_ref_sink(g_variant_new_string(remote));
             g_string_append(s, ",\"name\":");
             mipc_json_append(s, n);
         }
+        if (detail) {
+            g_autoptr(GVariant) d = g_variant_ref_sink(g_variant_new_string(detail));
+            g_string_append(s, ",\"detail\":");
+            mipc_json_append(s, d);
+        }
         g_string_append(s, "}\n");
         fputs(s->str, stdout);
         g_string_free(s, TRUE);
     }
-    fprintf(stderr, "mipc: %s: %s\n", what, error->message);
+    fprintf(stderr, "mipc: %s: %s\n", what, message);
+    /* mipd left the bus between connecting and the call. */
+    if (remote && (!strcmp(remote, "org.freedesktop.DBus.Error.ServiceUnknown") ||
+                   !strcmp(remote, "org.freedesktop.DBus.Error.NameHasNoOwner")))
+        return EXIT_NOT_RUNNING;
     return EXIT_FAILED;
 }
 
@@ -62,6 +104,16 @@ static int connect_proxy(MipDBusMobileNode1 **out)
     g_autoptr(GError) error = NULL;
     g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
     if (!bus) {
+        if (opt_json) {
+            GString *s = g_string_new("{\"error\":");
+            g_autofree char *text =
+                g_strdup_printf("cannot reach the system bus: %s", error->message);
+            g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_string(text));
+            mipc_json_append(s, v);
+            g_string_append(s, ",\"name\":\"no-bus\"}\n");
+            fputs(s->str, stdout);
+            g_string_free(s, TRUE);
+        }
         fprintf(stderr, "mipc: cannot reach the system bus: %s\n", error->message);
         return EXIT_NOT_RUNNING;
     }
@@ -191,46 +243,52 @@ static int done(const char *what, gboolean ok, GError *error)
     return EXIT_OK;
 }
 
+/* The call must happen before done() reads the error: a function's
+ * arguments are evaluated in no set order, so passing both the call and its
+ * GError to done() handed it a NULL error on failure (and mipc crashed). */
 static int cmd_register(MipDBusMobileNode1 *p, char **args)
 {
     g_autoptr(GError) error = NULL;
-    return done("register", mip_dbus_mobile_node1_call_register_sync(p, NULL, &error), error);
+    gboolean ok = mip_dbus_mobile_node1_call_register_sync(p, NULL, &error);
+    return done("register", ok, error);
 }
 
 static int cmd_deregister(MipDBusMobileNode1 *p, char **args)
 {
     g_autoptr(GError) error = NULL;
-    return done("deregister", mip_dbus_mobile_node1_call_deregister_sync(p, NULL, &error),
-                error);
+    gboolean ok = mip_dbus_mobile_node1_call_deregister_sync(p, NULL, &error);
+    return done("deregister", ok, error);
 }
 
 static int cmd_handover(MipDBusMobileNode1 *p, char **args)
 {
     g_autoptr(GError) error = NULL;
-    return done("handover", mip_dbus_mobile_node1_call_handover_sync(p, args[0], NULL, &error),
-                error);
+    gboolean ok = mip_dbus_mobile_node1_call_handover_sync(p, args[0], NULL, &error);
+    return done("handover", ok, error);
 }
 
 static int cmd_reload(MipDBusMobileNode1 *p, char **args)
 {
     g_autoptr(GError) error = NULL;
-    return done("reload", mip_dbus_mobile_node1_call_reload_sync(p, NULL, &error), error);
+    gboolean ok = mip_dbus_mobile_node1_call_reload_sync(p, NULL, &error);
+    return done("reload", ok, error);
 }
 
 static const struct {
     const char *name;
     int nargs;
+    gboolean control; /* changes mipd: root or the control group */
     int (*run)(MipDBusMobileNode1 *p, char **args);
     const char *help;
 } commands[] = {
-    {"status", 0, cmd_status, "state of the binding (default)"},
-    {"agents", 0, cmd_agents, "mobility agents heard"},
-    {"links", 0, cmd_links, "network links and their care-of addresses"},
-    {"monitor", 0, cmd_monitor, "one line per event until Ctrl-C"},
-    {"register", 0, cmd_register, "register (or renew) now"},
-    {"deregister", 0, cmd_deregister, "deregister and stay stopped until register"},
-    {"handover", 1, cmd_handover, "IFACE: move to this interface now"},
-    {"reload", 0, cmd_reload, "re-read mipd.conf"},
+    {"status", 0, FALSE, cmd_status, "state of the binding (default)"},
+    {"agents", 0, FALSE, cmd_agents, "mobility agents heard"},
+    {"links", 0, FALSE, cmd_links, "network links and their care-of addresses"},
+    {"monitor", 0, FALSE, cmd_monitor, "one line per event until Ctrl-C"},
+    {"register", 0, TRUE, cmd_register, "register (or renew) now"},
+    {"deregister", 0, TRUE, cmd_deregister, "deregister and stay stopped until register"},
+    {"handover", 1, TRUE, cmd_handover, "IFACE: move to this interface now"},
+    {"reload", 0, TRUE, cmd_reload, "re-read mipd.conf"},
 };
 
 int main(int argc, char **argv)
@@ -264,6 +322,7 @@ int main(int argc, char **argv)
                     commands[i].nargs, commands[i].nargs == 1 ? "" : "s");
             return EXIT_USAGE;
         }
+        opt_control_command = commands[i].control;
         g_autoptr(MipDBusMobileNode1) proxy = NULL;
         int rc = connect_proxy(&proxy);
         if (rc != EXIT_OK)
