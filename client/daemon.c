@@ -30,6 +30,7 @@ struct MipDaemon {
     MipTime timer_at;
     MipDaemonObserver observer;
     guint notify_idle;
+    MipTime plan_applied_at; /* when the last apply_plan call returned */
 };
 
 static MipTime now_us(void)
@@ -169,6 +170,7 @@ static void dep_apply_plan(void *user, const MipPlan *plan)
     int tifindex = d->tunnel ? d->tunnel_ops->ifindex(d->tunnel) : 0;
     if (!mip_routes_apply(d->routes, plan, tifindex, &error))
         g_warning("routes: %s", error->message);
+    d->plan_applied_at = now_us();
 }
 
 static void dep_state_changed(void *user, MipMnState old_state, MipMnState new_state)
@@ -176,11 +178,37 @@ static void dep_state_changed(void *user, MipMnState old_state, MipMnState new_s
     g_info("state %s -> %s", mip_mn_state_name(old_state), mip_mn_state_name(new_state));
 }
 
+static double ms_between(MipTime from, MipTime to)
+{
+    return to > from ? (double)(to - from) / 1000.0 : 0.0;
+}
+
+/* A handover's one log line: what the HandoverCompleted signal carries. The
+ * core delivers the event right after the plan it reports, so the plan's
+ * apply time is when the tunnel and routes were switched. */
+static void log_handover(MipDaemon *d, const MipMnEvent *ev)
+{
+    g_autofree char *accepted = ev->accepted_at
+                                    ? g_strdup_printf("registration accepted %.1f ms, ",
+                                                      ms_between(ev->trigger_at, ev->accepted_at))
+                                    : g_strdup("");
+    g_autofree char *outage = ev->break_before_make && ev->broken_at
+                                  ? g_strdup_printf(", %.1f ms without a tunnel",
+                                                    ms_between(ev->broken_at, d->plan_applied_at))
+                                  : g_strdup("");
+    g_message("%s (%s): %stunnel switched %.1f ms after the trigger%s", ev->message,
+              ev->break_before_make ? "break-before-make" : "make-before-break", accepted,
+              ms_between(ev->trigger_at, d->plan_applied_at), outage);
+}
+
 static void dep_event(void *user, const MipMnEvent *ev)
 {
     MipDaemon *d = user;
     /* One line per registration event (the core's message holds no secret). */
-    g_message("%s", ev->message);
+    if (ev->type == MIP_MN_EV_HANDOVER)
+        log_handover(d, ev);
+    else
+        g_message("%s", ev->message);
     if (d->observer.event)
         d->observer.event(ev, d->observer.user);
 }
@@ -454,6 +482,11 @@ void mip_daemon_free(MipDaemon *d)
 MipMn *mip_daemon_core(MipDaemon *d)
 {
     return d->mn;
+}
+
+MipTime mip_daemon_plan_applied_at(MipDaemon *d)
+{
+    return d->plan_applied_at;
 }
 
 void mip_daemon_poke(MipDaemon *d)

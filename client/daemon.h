@@ -34,6 +34,11 @@ typedef struct MipDaemonObserver {
 
 void mip_daemon_set_observer(MipDaemon *d, const MipDaemonObserver *obs);
 
+/* When the last tunnel/route plan was applied (apply_plan returned), on the
+ * core's clock. A MIP_MN_EV_HANDOVER event follows the plan it reports, so
+ * while it is delivered this is when the tunnel was switched. */
+MipTime mip_daemon_plan_applied_at(MipDaemon *d);
+
 /* After a command changed the core (D-Bus method): re-arm the timer. */
 void mip_daemon_poke(MipDaemon *d);
 

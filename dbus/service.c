@@ -78,6 +78,16 @@ static void refresh(void *user)
     mip_dbus_mobile_node1_set_last_reply_code(o, st.last_reply_code);
     mip_dbus_mobile_node1_set_last_error(o, st.last_error);
     set_statistics(s, mn);
+    /* The interface of the attachment in force (a binding or home), for the
+     * next HandoverCompleted's old-interface. Not while between two: the
+     * old one is still the one we left. */
+    if (st.mode != MIP_PLAN_NONE)
+        g_strlcpy(s->last_ifname, st.ifname, sizeof s->last_ifname);
+    /* One PropertiesChanged per turn of the main loop, now: the skeleton
+     * would otherwise batch changes in its own idle and a short state (say
+     * registering -> registered within a few ms) would never be seen by
+     * `mipc monitor`. */
+    g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(o));
 }
 
 static void on_event(const MipMnEvent *ev, void *user)
@@ -87,13 +97,15 @@ static void on_event(const MipMnEvent *ev, void *user)
     mip_dbus_mobile_node1_emit_event(s->skeleton, mip_variant_event(mn, ev));
     if (ev->type == MIP_MN_EV_DENIED || ev->type == MIP_MN_EV_GAVE_UP)
         mip_dbus_mobile_node1_emit_registration_failed(s->skeleton, ev->code, ev->message);
-    if (ev->type == MIP_MN_EV_HANDOVER || ev->type == MIP_MN_EV_ACCEPTED ||
-        ev->type == MIP_MN_EV_RETURNED_HOME) {
+    /* The core reports the new binding's "accepted" before the "handover"
+     * that switches to it, within one input: last_ifname (kept by refresh(),
+     * which runs once per main-loop turn) still names the link we left. */
+    if (ev->type == MIP_MN_EV_HANDOVER) {
         MipMnStatus st;
         mip_mn_get_status(mn, &st);
-        if (ev->type == MIP_MN_EV_HANDOVER)
-            mip_dbus_mobile_node1_emit_handover_completed(
-                s->skeleton, mip_variant_handover(s->last_ifname, &st, ev));
+        mip_dbus_mobile_node1_emit_handover_completed(
+            s->skeleton,
+            mip_variant_handover(s->last_ifname, &st, ev, mip_daemon_plan_applied_at(s->daemon)));
         g_strlcpy(s->last_ifname, st.ifname, sizeof s->last_ifname);
     }
 }

@@ -17,5 +17,6 @@ GVariant *mip_variant_statistics(const MipMn *mn, guint64 tunnel_tx, guint64 tun
 GVariant *mip_variant_agents(const MipMn *mn);
 GVariant *mip_variant_links(const MipMn *mn);
 GVariant *mip_variant_event(const MipMn *mn, const MipMnEvent *ev);
-GVariant *mip_variant_handover(const char *old_ifname, const MipMnStatus *st,
-                               const MipMnEvent *ev);
+/* switched_at: when the shell applied the new plan (core clock). */
+GVariant *mip_variant_handover(const char *old_ifname, const MipMnStatus *st, const MipMnEvent *ev,
+                               MipTime switched_at);

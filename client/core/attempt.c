@@ -12,7 +12,7 @@ void mip_reg_init(MipRegistration *r)
     r->next_tx = MIP_TIME_NEVER;
 }
 
-void mip_reg_start(MipRegistration *r, const MipRegParams *p, MipTime now, bool immediate,
+void mip_reg_start(MipRegistration *r, const MipRegParams *p, MipTime now, MipRegPacing pacing,
                    unsigned max_transmissions)
 {
     r->active = true;
@@ -26,8 +26,18 @@ void mip_reg_start(MipRegistration *r, const MipRegParams *p, MipTime now, bool 
     if (r->cap < MIP_REG_MIN_INTERVAL)
         r->cap = MIP_REG_MIN_INTERVAL;
     r->next_tx = now;
-    if (!immediate && r->ever_sent && r->last_tx + MIP_REG_MIN_INTERVAL > now)
-        r->next_tx = r->last_tx + MIP_REG_MIN_INTERVAL;
+    switch (pacing) {
+    case MIP_REG_PACED:
+        if (r->ever_sent && r->last_tx + MIP_REG_MIN_INTERVAL > now)
+            r->next_tx = r->last_tx + MIP_REG_MIN_INTERVAL;
+        break;
+    case MIP_REG_NEW_ATTACHMENT:
+        if (r->n_recent == MIP_REG_BURST && r->recent[0] + MIP_REG_MIN_INTERVAL > now)
+            r->next_tx = r->recent[0] + MIP_REG_MIN_INTERVAL;
+        break;
+    case MIP_REG_AT_ONCE:
+        break;
+    }
 }
 
 void mip_reg_cancel(MipRegistration *r)
@@ -66,6 +76,11 @@ void mip_reg_sent(MipRegistration *r, uint64_t ident, uint64_t wall_usec, MipTim
         r->n_sent--;
     }
     r->sent[r->n_sent++] = s;
+    if (r->n_recent == MIP_REG_BURST) {
+        memmove(&r->recent[0], &r->recent[1], (MIP_REG_BURST - 1) * sizeof r->recent[0]);
+        r->n_recent--;
+    }
+    r->recent[r->n_recent++] = now;
     r->transmissions++;
     r->last_tx = now;
     r->ever_sent = true;
@@ -129,6 +144,8 @@ size_t mip_reg_build_request(const MipRegParams *p, const MipAuthKey *key, const
         if (p->reverse_tunnel)
             req.flags |= MIP_REQ_T;
     }
+    if (p->simultaneous)
+        req.flags |= MIP_REQ_S;
 
     MipWriter w;
     mip_writer_init(&w, buf, cap);

@@ -17,9 +17,18 @@ enum {
     MIP_REG_SENT_MAX = 8, /* requests of one attempt a late reply may answer */
     MIP_REG_BUF_MAX = 1024,
     MIP_REG_DEREG_MAX_TX = 5, /* home deregistration: 0, 1, 3, 7, 15 s then give up */
+    /* A request for a new attachment goes at once unless this many requests
+     * already left in the last MIP_REG_MIN_INTERVAL: a flapping link or agent
+     * pair cannot push requests out faster than that. */
+    MIP_REG_BURST = 3,
 };
 
-#define MIP_REG_MIN_INTERVAL (1 * MIP_TIME_S) /* RFC 5944 §3.6.3 */
+/* The floor between two requests of the same attachment: the first wait of
+ * the retransmission back-off (RFC 5944 §3.6.3), and the pause before a
+ * request for the same attachment is tried again (after a denial). It does
+ * not hold back the first request for a new attachment after a move, which
+ * is no retransmission (MIP_REG_NEW_ATTACHMENT below). */
+#define MIP_REG_MIN_INTERVAL (1 * MIP_TIME_S)
 #define MIP_REG_DEREG_CAP (8 * MIP_TIME_S)
 /* Denials that only say "not now" are retried after 4 s, doubling to 5 min. */
 #define MIP_REG_DENY_BACKOFF_FIRST (4 * MIP_TIME_S)
@@ -46,6 +55,9 @@ typedef struct MipRegParams {
     uint16_t sport;
     uint8_t challenge[MIP_AGENT_CHALLENGE_MAX]; /* FA mode: the agent's RFC 3012 challenge */
     size_t challenge_len;
+    /* S: keep the other bindings (registering), or remove just this care-of
+     * address's binding (deregistering, lifetime 0). */
+    bool simultaneous;
 } MipRegParams;
 
 typedef struct MipRegSent {
@@ -65,13 +77,27 @@ typedef struct MipRegistration {
     MipTime next_tx;
     MipTime last_tx; /* of any attempt */
     bool ever_sent;
+    MipTime recent[MIP_REG_BURST]; /* the last transmissions of any attempt, oldest first */
+    size_t n_recent;
 } MipRegistration;
+
+/* When the first request of an attempt may leave. */
+typedef enum MipRegPacing {
+    /* MIP_REG_MIN_INTERVAL after the previous request of any attempt: the
+     * same attachment tried again (a denial's retry, a renewal). */
+    MIP_REG_PACED,
+    /* Now: the same request again with a corrected Identification (133). */
+    MIP_REG_AT_ONCE,
+    /* Now, for a new attachment (another link, care-of address or agent),
+     * unless MIP_REG_BURST requests left within the last
+     * MIP_REG_MIN_INTERVAL; then when the oldest of them is that old. */
+    MIP_REG_NEW_ATTACHMENT,
+} MipRegPacing;
 
 void mip_reg_init(MipRegistration *r);
 
-/* Starts an attempt. The first request is due at once, or (unless immediate)
- * 1 s after the previous request of any attempt. */
-void mip_reg_start(MipRegistration *r, const MipRegParams *p, MipTime now, bool immediate,
+/* Starts an attempt, its first request due as pacing says. */
+void mip_reg_start(MipRegistration *r, const MipRegParams *p, MipTime now, MipRegPacing pacing,
                    unsigned max_transmissions);
 void mip_reg_cancel(MipRegistration *r);
 bool mip_reg_due(const MipRegistration *r, MipTime now);

@@ -16,12 +16,12 @@ void mip_mn_set_error(MipMn *mn, const char *fmt, ...)
     va_end(ap);
 }
 
-void mip_mn_drop_binding(MipMn *mn)
+void mip_mn_drop_binding(MipMn *mn, MipTime now)
 {
     if (!mn->cur.valid)
         return;
     mn->cur.valid = false;
-    mip_mn_plan_none(mn);
+    mip_mn_plan_none(mn, now);
 }
 
 void mip_mn_reset_denials(MipMn *mn)
@@ -56,7 +56,7 @@ static bool agent_supports(const MipAgent *a, MipEncapsulation e)
     return true;
 }
 
-static void build_params(MipMn *mn, const MipAttach *t, bool deregister, MipRegParams *p)
+void mip_mn_build_params(MipMn *mn, const MipAttach *t, bool deregister, MipRegParams *p)
 {
     memset(p, 0, sizeof *p);
     p->ifindex = t->ifindex;
@@ -113,17 +113,54 @@ static void build_params(MipMn *mn, const MipAttach *t, bool deregister, MipRegP
     p->lifetime = p->deregister ? 0 : lifetime;
 }
 
-void mip_mn_start_attempt(MipMn *mn, const MipAttach *target, MipTime now, bool immediate)
+/* A request that went out with S for another care-of address than the one
+ * in force may have made a binding at the home agent; it lasts at most the
+ * lifetime asked for, counted from the last transmission. */
+static void remember_if_bound(MipMn *mn, MipRelease *set, size_t *n)
+{
+    const MipRegistration *r = &mn->reg;
+    if (!r->active || r->params.deregister || !r->params.simultaneous || r->transmissions == 0)
+        return;
+    if (mn->cur.valid && mn->cur.params.care_of == r->params.care_of)
+        return;
+    mip_mn_release_remember(mn, set, n, &mn->target,
+                            r->last_tx + (MipTime)r->params.lifetime * MIP_TIME_S);
+}
+
+void mip_mn_abandon_attempt(MipMn *mn, MipTime now)
+{
+    /* Nothing else will be registered meanwhile: release it as soon as a
+     * binding is in force to send it through. */
+    remember_if_bound(mn, mn->releases, &mn->n_releases);
+    mip_reg_cancel(&mn->reg);
+    mip_mn_release_settle(mn, now);
+}
+
+void mip_mn_start_attempt(MipMn *mn, const MipAttach *target, MipTime now, MipRegPacing pacing)
 {
     MipRegParams p;
-    build_params(mn, target, false, &p);
+    mip_mn_build_params(mn, target, false, &p);
+    /* Make-before-break: the old binding must keep working until the new
+     * plan is applied, so ask the home agent to keep it (S) and let it go
+     * afterwards. The same care-of address (a renewal, another link behind
+     * the same agent) is one binding: no S, and nothing to release. */
+    p.simultaneous = mn->cfg.make_before_break && mn->cfg.simultaneous_bindings && mn->cur.valid &&
+                     !mn->at_home && mn->cur.params.care_of != p.care_of;
+    /* An attempt replaced after it went out with S may have made a
+     * binding; its release waits for this one's answer. */
+    if (!(mn->reg.active && mn->reg.params.care_of == p.care_of))
+        remember_if_bound(mn, mn->overlap, &mn->n_overlap);
+    if (p.simultaneous)
+        mip_mn_release_remember(mn, mn->overlap, &mn->n_overlap, &mn->cur.target,
+                                mn->cur.expires_at);
     mn->target = *target;
-    mip_reg_start(&mn->reg, &p, now, immediate, 0);
+    mip_reg_start(&mn->reg, &p, now, pacing, 0);
+    mip_mn_release_cancel_coa(mn, p.care_of);
     if (mip_reg_due(&mn->reg, now))
         mip_mn_transmit(mn, now);
 }
 
-void mip_mn_start_deregistration(MipMn *mn, MipTime now)
+void mip_mn_start_deregistration(MipMn *mn, MipTime now, MipRegPacing pacing)
 {
     MipAttach t = {
         .kind = MIP_ATTACH_HOME, .ifindex = mn->home_ifindex, .generation = mn->generation};
@@ -133,9 +170,9 @@ void mip_mn_start_deregistration(MipMn *mn, MipTime now)
         t = mn->cur.target;
     }
     MipRegParams p;
-    build_params(mn, &t, true, &p);
+    mip_mn_build_params(mn, &t, true, &p);
     mn->target = t;
-    mip_reg_start(&mn->reg, &p, now, false, MIP_REG_DEREG_MAX_TX);
+    mip_reg_start(&mn->reg, &p, now, pacing, MIP_REG_DEREG_MAX_TX);
     if (mip_reg_due(&mn->reg, now))
         mip_mn_transmit(mn, now);
 }
@@ -157,7 +194,12 @@ static const char *encap_name(MipEncapsulation e)
 
 void mip_mn_transmit(MipMn *mn, MipTime now)
 {
-    MipRegistration *r = &mn->reg;
+    mip_mn_transmit_on(mn, &mn->reg, now);
+}
+
+void mip_mn_transmit_on(MipMn *mn, MipRegistration *r, MipTime now)
+{
+    bool release = r == &mn->release;
     uint64_t wall = mn->deps.wall_clock_usec(mn->deps.user);
     uint32_t rnd = mn->deps.random_u32(mn->deps.user);
     uint64_t ident = mip_ident_timestamp(wall, mn->ident_offset, rnd);
@@ -177,8 +219,10 @@ void mip_mn_transmit(MipMn *mn, MipTime now)
     if (len == 0) {
         mip_mn_set_error(mn, "cannot encode a registration request");
         mip_reg_cancel(r);
-        mn->gave_up = true;
-        mn->denied = mn->target;
+        if (!release) {
+            mn->gave_up = true;
+            mn->denied = mn->target;
+        }
         return;
     }
 
@@ -193,16 +237,28 @@ void mip_mn_transmit(MipMn *mn, MipTime now)
         mn->stats.deregistrations_sent++;
 
     char dst[16], coa[16];
+    unsigned long long next_ms =
+        r->next_tx == MIP_TIME_NEVER ? 0 : (unsigned long long)((r->next_tx - now) / MIP_TIME_MS);
+    if (release) {
+        mip_out_event(&mn->out, first ? MIP_MN_EV_REQUEST_SENT : MIP_MN_EV_RETRANSMIT,
+                      r->params.ifindex, r->params.dst, -1,
+                      "%srelease of the old care-of %s to %s on %s (lifetime 0, S), next try in "
+                      "%llu ms",
+                      first ? "" : "retransmitted ", mip_addr_str(r->params.care_of, coa),
+                      mip_addr_str(r->params.dst, dst), mip_mn_link_name(mn, r->params.ifindex),
+                      next_ms);
+        return;
+    }
     mip_out_event(&mn->out, first ? MIP_MN_EV_REQUEST_SENT : MIP_MN_EV_RETRANSMIT,
                   r->params.ifindex, r->params.dst, -1,
-                  "%s%s to %s on %s: care-of %s, lifetime %u s, %s%s%s, next try in %llu ms",
+                  "%s%s to %s on %s: care-of %s, lifetime %u s, %s%s%s%s, next try in %llu ms",
                   first ? "" : "retransmitted ",
                   r->params.deregister ? "deregistration" : "registration request",
                   mip_addr_str(r->params.dst, dst), mip_mn_link_name(mn, r->params.ifindex),
                   mip_addr_str(r->params.care_of, coa), (unsigned)r->params.lifetime,
                   encap_name(r->params.encap), r->params.reverse_tunnel ? ", reverse tunnel" : "",
                   r->params.udp == MIP_UDP_TUNNEL_OFF ? "" : ", udp tunnel requested",
-                  (unsigned long long)((r->next_tx - now) / MIP_TIME_MS));
+                  r->params.simultaneous ? ", keeping the old binding (S)" : "", next_ms);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -240,6 +296,10 @@ static void accept_reply(MipMn *mn, const MipRegReply *rep, const MipRegExtensio
     b->udp = ext->has_udp_tunnel_reply && ext->udp_tunnel_reply.reply_code == 0 &&
              r->params.udp != MIP_UDP_TUNNEL_OFF;
     b->udp_keepalive = b->udp ? ext->udp_tunnel_reply.keepalive : 0;
+    b->trigger_at = mn->trigger_at;
+    b->accepted_at = now;
+    /* Code 1: the home agent ignored S and replaced the old binding. */
+    bool kept_others = r->params.simultaneous && rep->code == MIP_CODE_ACCEPTED;
     mip_reg_cancel(r);
 
     /* The attempt series succeeded: a later 133 may resync again. */
@@ -253,7 +313,9 @@ static void accept_reply(MipMn *mn, const MipRegReply *rep, const MipRegExtensio
                   "registered care-of %s on %s for %u s%s", mip_addr_str(b->params.care_of, abuf),
                   mip_mn_link_name(mn, b->params.ifindex), (unsigned)granted,
                   b->udp ? " (udp tunnel)" : "");
-    mip_mn_plan_binding(mn, b);
+    mip_mn_plan_binding(mn, b, now);
+    /* Only now, with the new plan applied, may the old binding go. */
+    mip_mn_release_after_accept(mn, kept_others, now);
 }
 
 static void back_off(MipMn *mn, MipTime now, const char *why)
@@ -292,18 +354,22 @@ static bool next_encapsulation(MipMn *mn)
     return false;
 }
 
-/* 133: follow the home agent's clock from now on (§5.7). The request's
- * parameters are still in mn->reg for the event. */
-static void resync(MipMn *mn, uint64_t denied_ident, const MipRegReply *rep)
+/* 133: follow the home agent's clock from now on (§5.7). */
+void mip_mn_resync(MipMn *mn, uint64_t denied_ident, const MipRegReply *rep,
+                   const MipRegParams *asked)
 {
-    mn->resynced = true;
     mn->ident_offset = mip_ident_resync_offset(denied_ident, rep->identification, mn->ident_offset);
     /* The new offset may move our timestamps backwards. */
     mn->last_ident = 0;
     mn->stats.clock_resyncs++;
-    mip_out_event(&mn->out, MIP_MN_EV_CLOCK_RESYNC, mn->reg.params.ifindex,
-                  mn->reg.params.home_agent, rep->code, "identification clock offset now %lld s",
-                  (long long)mn->ident_offset);
+    mip_out_event(&mn->out, MIP_MN_EV_CLOCK_RESYNC, asked->ifindex, asked->home_agent, rep->code,
+                  "identification clock offset now %lld s", (long long)mn->ident_offset);
+}
+
+static void resync(MipMn *mn, uint64_t denied_ident, const MipRegReply *rep)
+{
+    mn->resynced = true;
+    mip_mn_resync(mn, denied_ident, rep, &mn->reg.params);
 }
 
 static void deny_reply(MipMn *mn, const MipRegReply *rep, const MipRegSent *sent, MipTime now)
@@ -319,7 +385,7 @@ static void deny_reply(MipMn *mn, const MipRegReply *rep, const MipRegSent *sent
         if (rep->code == MIP_CODE_HA_ID_MISMATCH && !mn->resynced) {
             MipRegParams again = r->params;
             resync(mn, sent->ident, rep);
-            mip_reg_start(r, &again, now, true, MIP_REG_DEREG_MAX_TX);
+            mip_reg_start(r, &again, now, MIP_REG_AT_ONCE, MIP_REG_DEREG_MAX_TX);
             mip_mn_transmit(mn, now);
             return;
         }
@@ -339,14 +405,14 @@ static void deny_reply(MipMn *mn, const MipRegReply *rep, const MipRegSent *sent
         if (rep->lifetime > 0 && rep->lifetime < asked.lifetime) {
             mn->lifetime_cap = rep->lifetime;
             mip_mn_set_error(mn, "%s; retrying with lifetime %u s", why, (unsigned)rep->lifetime);
-            mip_mn_start_attempt(mn, &mn->target, now, false);
+            mip_mn_start_attempt(mn, &mn->target, now, MIP_REG_PACED);
             return;
         }
         break;
     case MIP_DENY_RESYNC:
         if (!mn->resynced) {
             resync(mn, denied_ident, rep);
-            mip_mn_start_attempt(mn, &mn->target, now, true);
+            mip_mn_start_attempt(mn, &mn->target, now, MIP_REG_AT_ONCE);
             return;
         }
         break;
@@ -357,7 +423,7 @@ static void deny_reply(MipMn *mn, const MipRegReply *rep, const MipRegSent *sent
     case MIP_DENY_CHANGE_ENCAP:
         if (next_encapsulation(mn)) {
             mip_mn_set_error(mn, "%s; trying %s", why, encap_name(mn->encap));
-            mip_mn_start_attempt(mn, &mn->target, now, false);
+            mip_mn_start_attempt(mn, &mn->target, now, MIP_REG_PACED);
         } else {
             give_up(mn, "no encapsulation the agents accept");
         }
@@ -369,14 +435,14 @@ static void deny_reply(MipMn *mn, const MipRegReply *rep, const MipRegSent *sent
             mn->home_agent = rep->home_agent;
             mip_mn_set_error(mn, "%s; retrying with home agent %s", why,
                              mip_addr_str(rep->home_agent, abuf));
-            mip_mn_start_attempt(mn, &mn->target, now, false);
+            mip_mn_start_attempt(mn, &mn->target, now, MIP_REG_PACED);
             return;
         }
         break;
     case MIP_DENY_NEED_REVERSE_TUNNEL:
         if (!asked.reverse_tunnel) {
             mn->rt_forced = true;
-            mip_mn_start_attempt(mn, &mn->target, now, false);
+            mip_mn_start_attempt(mn, &mn->target, now, MIP_REG_PACED);
             return;
         }
         break;
@@ -398,6 +464,9 @@ void mip_mn_handle_reply(MipMn *mn, const uint8_t *buf, size_t len, uint16_t spo
     int drop = mip_reg_check_reply(&mn->reg, buf, len, sport, mn->cfg.home_address, &key, &rep,
                                    &ext, &sent);
     if (drop >= 0) {
+        if ((drop == MIP_MN_DROP_UNSOLICITED || drop == MIP_MN_DROP_IDENT_MISMATCH) &&
+            mip_mn_release_reply(mn, buf, len, sport, now))
+            return;
         mn->stats.replies_dropped[drop]++;
         return;
     }

@@ -18,6 +18,10 @@ typedef struct MipLinkEntry {
     MipSolicit solicit;
     MipTime usable_since;  /* when it last became usable */
     MipTime address_since; /* when its address last changed */
+    /* The network it was last usable on, to tell a move from a flap. */
+    bool has_network;
+    uint32_t network;
+    uint8_t network_len;
 } MipLinkEntry;
 
 typedef struct MipLinkTable {

@@ -32,6 +32,7 @@ MipMn *mip_mn_new(const MipMnConfig *cfg, const MipMnDeps *deps)
     mip_agents_init(&mn->agents);
     mip_out_init(&mn->out);
     mip_reg_init(&mn->reg);
+    mip_reg_init(&mn->release);
     mn->state = MIP_MN_STATE_IDLE;
     mn->home_agent = cfg->home_agent;
     mn->encap = cfg->encapsulation == MIP_ENCAP_UDP ? MIP_ENCAP_IPIP : cfg->encapsulation;
@@ -79,6 +80,7 @@ static void run_due(MipMn *mn, MipTime now)
     } else if (mip_reg_due(&mn->reg, now)) {
         mip_mn_transmit(mn, now);
     }
+    mip_mn_release_run(mn, now);
 }
 
 /* The tail of every entry point. */
@@ -122,13 +124,31 @@ void mip_mn_link_changed(MipMn *mn, const MipLinkInfo *link, MipTime now)
             !same_network(old.address, old.prefix_len, link->address)) {
             mip_agents_remove_link(&mn->agents, link->ifindex);
             mip_solicit_stop(&l->solicit);
-            mip_solicit_start(&l->solicit, now);
+            mip_solicit_start_fresh(&l->solicit, now);
             l->usable_since = now;
         }
     }
+    /* Back on another network than last time: a move, not a flap; the new
+     * network's agents are looked for at once. */
+    bool new_network = l->has_network && link->address != 0 &&
+                       !same_network(l->network, l->network_len, link->address);
+    if (usable && link->address != 0) {
+        l->has_network = true;
+        l->network = link->address;
+        l->network_len = link->prefix_len;
+    }
     if (!was_usable && usable) {
         l->usable_since = now;
-        mip_solicit_start(&l->solicit, now);
+        if (new_network)
+            mip_solicit_start_fresh(&l->solicit, now);
+        else
+            mip_solicit_start(&l->solicit, now);
+    } else if (was_usable && usable && new_network && old.address == 0 && l->solicit.active &&
+               l->solicit.sent == 0) {
+        /* The carrier came back before the address (the link is usable on
+         * carrier alone), and the first solicitation was held to the 1 s
+         * spacing of a flap; the lease shows another network: send it now. */
+        mip_solicit_start_fresh(&l->solicit, now);
         mip_out_event(&mn->out, MIP_MN_EV_LINK_UP, link->ifindex, link->address, -1, "link %s up",
                       mip_mn_link_name(mn, link->ifindex));
     } else if (was_usable && !usable) {
@@ -186,7 +206,7 @@ static void advert_received(MipMn *mn, int ifindex, uint32_t src, const MipAgent
                       mip_addr_str(src, abuf), (unsigned)adv->sequence);
         /* §2.4.3: it lost its visitor list; register again at once. */
         if (cur_via && !mn->reg.active && !mn->stopped && !mn->auth_blocked)
-            mip_mn_start_attempt(mn, &mn->cur.target, now, false);
+            mip_mn_start_attempt(mn, &mn->cur.target, now, MIP_REG_PACED);
         return;
     }
 
@@ -265,6 +285,7 @@ MipTime mip_mn_next_deadline(const MipMn *mn)
         t = earlier(t, mn->links.links[i].solicit.next_at);
     if (mn->reg.active)
         t = earlier(t, mn->reg.next_tx);
+    t = earlier(t, mip_mn_release_deadline(mn));
     if (mn->cur.valid) {
         t = earlier(t, mn->cur.expires_at);
         if (!mn->reg.active && !mn->stopped && !mn->auth_blocked &&
@@ -286,9 +307,9 @@ MipMnError mip_mn_register(MipMn *mn, MipTime now)
     /* An explicit retry starts the encapsulation ladder over too. */
     mn->encap = mn->cfg.encapsulation == MIP_ENCAP_UDP ? MIP_ENCAP_IPIP : mn->cfg.encapsulation;
     if (mn->at_home)
-        mip_mn_start_deregistration(mn, now);
+        mip_mn_start_deregistration(mn, now, MIP_REG_PACED);
     else if (mn->cur.valid)
-        mip_mn_start_attempt(mn, &mn->cur.target, now, false);
+        mip_mn_start_attempt(mn, &mn->cur.target, now, MIP_REG_PACED);
     else if (mn->reg.active)
         mip_reg_cancel(&mn->reg); /* the decision step starts afresh */
     process(mn, now);
@@ -299,9 +320,9 @@ MipMnError mip_mn_deregister(MipMn *mn, MipTime now)
 {
     mn->stopped = true;
     if (mn->at_home || mn->cur.valid) {
-        mip_mn_start_deregistration(mn, now);
+        mip_mn_start_deregistration(mn, now, MIP_REG_PACED);
         if (!mn->at_home)
-            mip_mn_drop_binding(mn);
+            mip_mn_drop_binding(mn, now);
     } else if (mn->reg.active) {
         mip_reg_cancel(&mn->reg);
     }
@@ -333,6 +354,7 @@ MipMnError mip_mn_handover(MipMn *mn, const char *ifname, MipTime now)
         return MIP_MN_ERR_LINK_UNUSABLE;
     memcpy(mn->override, l->info.name, MIP_IFNAME_MAX);
     mn->override[MIP_IFNAME_MAX] = '\0';
+    mn->override_at = now;
     process(mn, now);
     return MIP_MN_OK;
 }
@@ -348,11 +370,26 @@ static bool binding_config_changed(const MipMnConfig *a, const MipMnConfig *b)
            memcmp(a->nai, b->nai, a->nai_len) != 0 || a->local_port != b->local_port;
 }
 
+static bool preferences_changed(const MipMnConfig *a, const MipMnConfig *b)
+{
+    if (a->n_prefer != b->n_prefer || a->n_ignore != b->n_ignore)
+        return true;
+    for (size_t i = 0; i < a->n_prefer && i < MIP_MN_MAX_PATTERNS; i++)
+        if (strncmp(a->prefer[i], b->prefer[i], MIP_MN_PATTERN_MAX) != 0)
+            return true;
+    for (size_t i = 0; i < a->n_ignore && i < MIP_MN_MAX_PATTERNS; i++)
+        if (strncmp(a->ignore[i], b->ignore[i], MIP_MN_PATTERN_MAX) != 0)
+            return true;
+    return false;
+}
+
 MipMnError mip_mn_reload(MipMn *mn, const MipMnConfig *cfg, MipTime now)
 {
     if (mip_mn_config_validate(cfg, NULL) != MIP_MN_OK)
         return MIP_MN_ERR_INVALID_CONFIG;
     bool changed = binding_config_changed(&mn->cfg, cfg);
+    if (preferences_changed(&mn->cfg, cfg))
+        mn->prefs_at = now;
     wipe(mn->cfg.key, sizeof mn->cfg.key);
     mn->cfg = *cfg;
 
@@ -377,7 +414,7 @@ MipMnError mip_mn_reload(MipMn *mn, const MipMnConfig *cfg, MipTime now)
         mn->auth_blocked = false;
         mip_mn_reset_denials(mn);
         if (mn->at_home && !mn->stopped)
-            mip_mn_start_deregistration(mn, now);
+            mip_mn_start_deregistration(mn, now, MIP_REG_PACED);
     }
     process(mn, now);
     return MIP_MN_OK;

@@ -138,12 +138,24 @@ typedef struct MipMnConfig {
 
     uint16_t local_port; /* UDP source port of requests; 0 = 434 */
     /* AUTO care-of mode: how long a link with an address waits for an agent
-     * before registering co-located. 0 = default (1000 ms). */
+     * before registering co-located. 0 (the default) = not at all: the node
+     * registers the address at once and moves to an agent if one answers the
+     * solicitation sent when the link came up (a make-before-break handover
+     * on the same link). */
     uint32_t agent_wait_ms;
+
+    /* With make_before_break: ask the home agent to keep the old binding
+     * while the new care-of address is registered (the S bit, RFC 5944
+     * §3.6.1.1), so both receive traffic during the switch; once the new
+     * binding is in force, deregister the old care-of address alone. A home
+     * agent without simultaneous bindings answers code 1 and replaces the
+     * old binding in one step. Default true. */
+    bool simultaneous_bindings;
 } MipMnConfig;
 
 /* Fills defaults: lifetime 600, IPIP, UDP tunnelling auto, care-of auto,
- * HMAC-MD5, make-before-break on; addresses, SPI and key zero. */
+ * HMAC-MD5, make-before-break and simultaneous bindings on; addresses, SPI
+ * and key zero. */
 void mip_mn_config_init(MipMnConfig *cfg);
 
 /* MIP_MN_OK, or MIP_MN_ERR_INVALID_CONFIG with *why (if why) set to a static
@@ -183,6 +195,9 @@ typedef enum MipMnEventType {
     MIP_MN_EV_RETURNED_HOME,
     MIP_MN_EV_DEREGISTERED,
     MIP_MN_EV_HANDOVER, /* a new binding (or home) replaced the old one */
+    MIP_MN_EV_RELEASED, /* the old care-of address of a make-before-break
+                         * handover was deregistered (code 0/1), refused
+                         * (other code) or went unanswered (-1) */
 } MipMnEventType;
 
 const char *mip_mn_event_name(MipMnEventType t); /* "accepted", ... */
@@ -195,6 +210,23 @@ typedef struct MipMnEvent {
     uint32_t address; /* the agent, care-of address or home agent concerned; 0 if none */
     int code;         /* registration reply code, or -1 */
     const char *message;
+
+    /* MIP_MN_EV_HANDOVER only; zero in every other event. The event follows
+     * the apply_plan call that made the new plan real, so the shell knows
+     * when the tunnel was switched. */
+    MipTime trigger_at;     /* what made the node move, the latest of: the new link
+                             * became usable or changed address, its agent was
+                             * first heard, a handover command named it, a
+                             * reload changed the preferences */
+    MipTime accepted_at;    /* the accepted reply that made the new binding; 0 on
+                             * return home (no registration needed first) */
+    bool break_before_make; /* the old plan was withdrawn (MIP_PLAN_NONE) before
+                             * the new one: there was an outage */
+    MipTime broken_at;      /* when the old plan was withdrawn; 0 if it was not */
+    MipPlanMode old_mode, new_mode;
+    uint32_t old_care_of; /* 0 for home */
+    char old_ifname[MIP_IFNAME_MAX];
+    char new_ifname[MIP_IFNAME_MAX];
 } MipMnEvent;
 
 /* ------------------------------------------------------------------------ */

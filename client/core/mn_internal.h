@@ -44,7 +44,22 @@ typedef struct MipBinding {
     uint64_t sent_wall;
     bool udp; /* RFC 3519 tunnelling accepted */
     uint16_t udp_keepalive;
+    MipTime trigger_at;  /* what made the node want this attachment (see MipMnEvent) */
+    MipTime accepted_at; /* when its reply arrived */
 } MipBinding;
+
+enum {
+    MIP_MN_RELEASE_MAX = 4,    /* care-of addresses remembered for release */
+    MIP_MN_RELEASE_MAX_TX = 3, /* a release is sent at 0, 1 and 3 s, then left to expire */
+};
+
+/* A care-of address the home agent may hold beside the one in force: the
+ * old binding of a make-before-break handover (registered again with S),
+ * or an attempt with S that was abandoned after it went out. */
+typedef struct MipRelease {
+    MipAttach target;
+    MipTime until; /* the home agent forgets it by itself by then */
+} MipRelease;
 
 struct MipMn {
     MipMnConfig cfg;
@@ -57,12 +72,30 @@ struct MipMn {
 
     /* What we are doing. */
     MipRegistration reg;
-    MipAttach target; /* of the attempt in reg (if active) */
-    MipBinding cur;   /* the binding in force (the "pending" one is reg) */
+    MipAttach target;   /* of the attempt in reg (if active) */
+    MipTime trigger_at; /* what made us want target (see MipMnEvent) */
+    MipBinding cur;     /* the binding in force (the "pending" one is reg) */
+
+    /* Make-before-break with simultaneous bindings: care-of addresses the
+     * home agent may still hold. `overlap` waits for the attempt in reg to
+     * be accepted (a release sent earlier could overtake the request and get
+     * it refused as a replay); `releases` are due, sent one at a time from
+     * the second registration slot, each a lifetime-0 request with S for
+     * that care-of address alone. */
+    MipRelease overlap[MIP_MN_RELEASE_MAX];
+    size_t n_overlap;
+    MipRelease releases[MIP_MN_RELEASE_MAX];
+    size_t n_releases;
+    MipRegistration release;
+    MipAttach release_target;
+    MipTime release_until; /* when the one in flight lapses by itself */
+    bool release_resynced;
     bool at_home;
     int home_ifindex;
     bool stopped; /* mip_mn_deregister() */
     char override[MIP_IFNAME_MAX + 1];
+    MipTime override_at; /* when the handover command set it */
+    MipTime prefs_at;    /* when a reload last changed the link preferences */
     unsigned generation; /* bumped by a reload that changes the binding */
     MipTime wait_until;  /* a WAIT choice's deadline */
 
@@ -91,6 +124,7 @@ struct MipMn {
     bool plan_valid;
     MipPlan last_active_plan; /* the last plan other than NONE, for handovers */
     bool last_active_valid;
+    MipTime broken_at; /* when NONE replaced an active plan; 0 if the last plan is active */
 };
 
 /* policy.c */
@@ -100,23 +134,55 @@ bool mip_mn_link_is_home(const MipMn *mn, const MipLinkEntry *l, MipTime now);
 const MipAgent *mip_mn_best_fa(const MipMn *mn, int ifindex, MipTime now);
 MipAttach mip_mn_choose(const MipMn *mn, MipTime now);
 bool mip_attach_same(const MipAttach *a, const MipAttach *b);
-/* Delivers plan if it differs from the last one delivered. */
-void mip_mn_set_plan(MipMn *mn, const MipPlan *plan);
-void mip_mn_plan_none(MipMn *mn);
-void mip_mn_plan_home(MipMn *mn, int ifindex);
-void mip_mn_plan_binding(MipMn *mn, const MipBinding *b);
+/* Delivers plan if it differs from the last one delivered; a change of
+ * attachment is reported as a handover with these times (see MipMnEvent). */
+void mip_mn_set_plan(MipMn *mn, const MipPlan *plan, MipTime now, MipTime trigger_at,
+                     MipTime accepted_at);
+void mip_mn_plan_none(MipMn *mn, MipTime now);
+void mip_mn_plan_home(MipMn *mn, int ifindex, MipTime now, MipTime trigger_at);
+void mip_mn_plan_binding(MipMn *mn, const MipBinding *b, MipTime now);
+/* When the attachment became possible (see MipMnEvent.trigger_at). */
+MipTime mip_mn_attach_since(const MipMn *mn, const MipAttach *a, MipTime now);
 /* The whole decision step: expiries, choice, acting on it, renewal. */
 void mip_mn_evaluate(MipMn *mn, MipTime now);
 
 /* binding.c */
 void mip_mn_reset_denials(MipMn *mn);
-void mip_mn_start_attempt(MipMn *mn, const MipAttach *target, MipTime now, bool immediate);
-void mip_mn_start_deregistration(MipMn *mn, MipTime now);
+void mip_mn_start_attempt(MipMn *mn, const MipAttach *target, MipTime now, MipRegPacing pacing);
+void mip_mn_start_deregistration(MipMn *mn, MipTime now, MipRegPacing pacing);
+/* Cancels the attempt in reg; one that went out with S for another care-of
+ * address may have made a binding, which is then remembered for release. */
+void mip_mn_abandon_attempt(MipMn *mn, MipTime now);
 void mip_mn_transmit(MipMn *mn, MipTime now);
 void mip_mn_handle_reply(MipMn *mn, const uint8_t *buf, size_t len, uint16_t sport, MipTime now);
 bool mip_mn_denial_pending(const MipMn *mn, const MipAttach *target);
 void mip_mn_set_error(MipMn *mn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void mip_mn_drop_binding(MipMn *mn);
+void mip_mn_drop_binding(MipMn *mn, MipTime now);
+
+/* release.c: deregistering old care-of addresses after make-before-break. */
+/* Remembers a care-of address the home agent may hold until `until`. */
+void mip_mn_release_remember(MipMn *mn, MipRelease *set, size_t *n, const MipAttach *t,
+                             MipTime until);
+/* The attempt in reg was accepted: simultaneous says whether the home agent
+ * kept the other bindings (S asked for and code 0). */
+void mip_mn_release_after_accept(MipMn *mn, bool simultaneous, MipTime now);
+/* Overlap entries whose attempt is over become due once a binding is in
+ * force; entries past their time are forgotten. */
+void mip_mn_release_settle(MipMn *mn, MipTime now);
+/* The care-of address is being registered again: never release it. */
+void mip_mn_release_cancel_coa(MipMn *mn, uint32_t coa);
+/* Forgets every release (the home agent dropped every binding). */
+void mip_mn_release_forget(MipMn *mn);
+/* Sends what is due, gives up on an unanswered release, starts the next. */
+void mip_mn_release_run(MipMn *mn, MipTime now);
+/* A reply that answers the release in flight: true if it was one. */
+bool mip_mn_release_reply(MipMn *mn, const uint8_t *buf, size_t len, uint16_t sport, MipTime now);
+MipTime mip_mn_release_deadline(const MipMn *mn);
+/* Shared with binding.c. */
+void mip_mn_build_params(MipMn *mn, const MipAttach *t, bool deregister, MipRegParams *p);
+void mip_mn_transmit_on(MipMn *mn, MipRegistration *r, MipTime now);
+void mip_mn_resync(MipMn *mn, uint64_t denied_ident, const MipRegReply *rep,
+                   const MipRegParams *asked);
 
 /* status.c */
 void mip_mn_update_state(MipMn *mn);

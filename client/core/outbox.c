@@ -99,8 +99,8 @@ void mip_out_garp(MipOutbox *o, int ifindex, uint32_t address)
     it->dst = address;
 }
 
-void mip_out_event(MipOutbox *o, MipMnEventType type, int ifindex, uint32_t address, int code,
-                   const char *fmt, ...)
+MipMnEvent *mip_out_event(MipOutbox *o, MipMnEventType type, int ifindex, uint32_t address,
+                          int code, const char *fmt, ...)
 {
     char line[256];
     va_list ap;
@@ -111,11 +111,12 @@ void mip_out_event(MipOutbox *o, MipMnEventType type, int ifindex, uint32_t addr
         line[0] = '\0';
     MipOutItem *it = push(o, MIP_OUT_EVENT, line, strlen(line));
     if (!it)
-        return;
+        return NULL;
     it->event.type = type;
     it->event.ifindex = ifindex;
     it->event.address = address;
     it->event.code = code;
+    return &it->event;
 }
 
 static void deliver(const MipOutItem *it, const MipMnDeps *d)

@@ -47,8 +47,10 @@ void mip_out_udp(MipOutbox *o, int ifindex, uint32_t src, uint32_t dst, uint16_t
 void mip_out_plan(MipOutbox *o, const MipPlan *plan);
 void mip_out_state(MipOutbox *o, MipMnState old_state, MipMnState new_state);
 void mip_out_garp(MipOutbox *o, int ifindex, uint32_t address);
-void mip_out_event(MipOutbox *o, MipMnEventType type, int ifindex, uint32_t address, int code,
-                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Returns the queued event, for the fields the arguments do not cover (a
+ * handover's), or NULL if it could not be queued. */
+MipMnEvent *mip_out_event(MipOutbox *o, MipMnEventType type, int ifindex, uint32_t address,
+                          int code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Delivers everything queued, in order, through deps. Re-entrant: a callback
  * that feeds the engine again only appends, and this loop delivers it. */

@@ -134,7 +134,10 @@ MipAttach mip_mn_choose(const MipMn *mn, MipTime now)
         return want;
 
     want.kind = MIP_ATTACH_WAIT;
-    MipTime wait = (MipTime)(mn->cfg.agent_wait_ms ? mn->cfg.agent_wait_ms : 1000) * MIP_TIME_MS;
+    /* No wait by default: an address is registered as soon as the link has
+     * one, and an agent that answers the solicitation sent when the link
+     * came up then takes over (make-before-break on the same link). */
+    MipTime wait = (MipTime)mn->cfg.agent_wait_ms * MIP_TIME_MS;
 
     for (size_t i = 0; i < n; i++) {
         const MipLinkEntry *l = order[i];
@@ -160,9 +163,10 @@ MipAttach mip_mn_choose(const MipMn *mn, MipTime now)
         case MIP_CARE_OF_AUTO:
             use_fa = fa != NULL;
             if (!use_fa && have_addr) {
-                /* Give an agent the chance to answer the solicitation sent
-                 * when the link came up before settling for co-located. */
-                if (now >= l->usable_since + wait) {
+                /* If configured, give an agent the chance to answer the
+                 * solicitation sent when the link came up before settling
+                 * for co-located. */
+                if (wait == 0 || now >= l->usable_since + wait) {
                     use_coloc = true;
                 } else {
                     want.kind = MIP_ATTACH_WAIT;
@@ -223,31 +227,52 @@ static const char *plan_mode_name(MipPlanMode m)
     return "none";
 }
 
-void mip_mn_set_plan(MipMn *mn, const MipPlan *plan)
+void mip_mn_set_plan(MipMn *mn, const MipPlan *plan, MipTime now, MipTime trigger_at,
+                     MipTime accepted_at)
 {
     if (mn->plan_valid && plan_equal(&mn->plan, plan))
         return;
+    bool was_active = mn->plan_valid && mn->plan.mode != MIP_PLAN_NONE;
     mn->plan = *plan;
     mn->plan_valid = true;
     mip_out_plan(&mn->out, plan);
 
     /* A handover is a change of attachment between two working plans, even
      * with a break (NONE) between them. */
-    if (plan->mode == MIP_PLAN_NONE)
+    if (plan->mode == MIP_PLAN_NONE) {
+        if (was_active)
+            mn->broken_at = now;
         return;
+    }
     const MipPlan *last = &mn->last_active_plan;
     if (mn->last_active_valid && (last->mode != plan->mode || last->ifindex != plan->ifindex ||
                                   last->care_of_address != plan->care_of_address)) {
         char from[16], to[16];
         mn->stats.handovers++;
-        mip_out_event(&mn->out, MIP_MN_EV_HANDOVER, plan->ifindex, plan->care_of_address, -1,
-                      "handover from %s %s on %s to %s %s on %s", plan_mode_name(last->mode),
-                      mip_addr_str(last->care_of_address, from),
-                      mip_mn_link_name(mn, last->ifindex), plan_mode_name(plan->mode),
-                      mip_addr_str(plan->care_of_address, to), mip_mn_link_name(mn, plan->ifindex));
+        /* The event is queued after the plan: the shell has applied it
+         * when the event arrives, and can tell when the tunnel switched. */
+        MipMnEvent *ev = mip_out_event(
+            &mn->out, MIP_MN_EV_HANDOVER, plan->ifindex, plan->care_of_address, -1,
+            "handover from %s %s on %s to %s %s on %s", plan_mode_name(last->mode),
+            mip_addr_str(last->care_of_address, from), mip_mn_link_name(mn, last->ifindex),
+            plan_mode_name(plan->mode), mip_addr_str(plan->care_of_address, to),
+            mip_mn_link_name(mn, plan->ifindex));
+        if (ev) {
+            ev->trigger_at = trigger_at && trigger_at <= now ? trigger_at : now;
+            ev->accepted_at = accepted_at;
+            ev->break_before_make = !was_active;
+            ev->broken_at = was_active ? 0 : mn->broken_at;
+            ev->old_mode = last->mode;
+            ev->new_mode = plan->mode;
+            ev->old_care_of = last->care_of_address;
+            memcpy(ev->old_ifname, last->ifname, MIP_IFNAME_MAX);
+            memcpy(ev->new_ifname, plan->ifname, MIP_IFNAME_MAX);
+            ev->old_ifname[MIP_IFNAME_MAX - 1] = ev->new_ifname[MIP_IFNAME_MAX - 1] = '\0';
+        }
     }
     mn->last_active_plan = *plan;
     mn->last_active_valid = true;
+    mn->broken_at = 0;
 }
 
 static void plan_base(const MipMn *mn, MipPlan *p, MipPlanMode mode, int ifindex)
@@ -265,24 +290,24 @@ static void plan_base(const MipMn *mn, MipPlan *p, MipPlanMode mode, int ifindex
         memcpy(p->ifname, l->info.name, MIP_IFNAME_MAX);
 }
 
-void mip_mn_plan_none(MipMn *mn)
+void mip_mn_plan_none(MipMn *mn, MipTime now)
 {
     MipPlan p;
     plan_base(mn, &p, MIP_PLAN_NONE, 0);
-    mip_mn_set_plan(mn, &p);
+    mip_mn_set_plan(mn, &p, now, 0, 0);
 }
 
-void mip_mn_plan_home(MipMn *mn, int ifindex)
+void mip_mn_plan_home(MipMn *mn, int ifindex, MipTime now, MipTime trigger_at)
 {
     MipPlan p;
     plan_base(mn, &p, MIP_PLAN_HOME, ifindex);
     const MipLinkEntry *l = link_of(mn, ifindex);
     if (l && l->info.address && mip_mn_in_home_prefix(mn, l->info.address))
         p.gateway = l->info.gateway;
-    mip_mn_set_plan(mn, &p);
+    mip_mn_set_plan(mn, &p, now, trigger_at, 0);
 }
 
-void mip_mn_plan_binding(MipMn *mn, const MipBinding *b)
+void mip_mn_plan_binding(MipMn *mn, const MipBinding *b, MipTime now)
 {
     MipPlan p;
     plan_base(mn, &p, b->params.mode, b->params.ifindex);
@@ -298,7 +323,29 @@ void mip_mn_plan_binding(MipMn *mn, const MipBinding *b)
         p.udp_local_port = b->params.sport;
         p.udp_keepalive = b->udp_keepalive;
     }
-    mip_mn_set_plan(mn, &p);
+    mip_mn_set_plan(mn, &p, now, b->trigger_at, b->accepted_at);
+}
+
+MipTime mip_mn_attach_since(const MipMn *mn, const MipAttach *a, MipTime now)
+{
+    MipTime t = 0;
+    const MipLinkEntry *l = link_of(mn, a->ifindex);
+    if (l) {
+        t = l->usable_since;
+        if (a->kind == MIP_ATTACH_COLOCATED && l->address_since > t)
+            t = l->address_since;
+        if (mn->override[0] && strncmp(l->info.name, mn->override, MIP_IFNAME_MAX) == 0 &&
+            mn->override_at > t)
+            t = mn->override_at;
+    }
+    if (a->kind == MIP_ATTACH_FA) {
+        const MipAgent *ag = agent_of(mn, a->ifindex, a->agent);
+        if (ag && ag->first_seen > t)
+            t = ag->first_seen;
+    }
+    if (mn->prefs_at > t)
+        t = mn->prefs_at;
+    return t == 0 || t > now ? now : t;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -356,8 +403,12 @@ static void enter_home(MipMn *mn, const MipAttach *want, MipTime now)
     mn->gave_up = false;
     mn->at_home = true;
     mn->home_ifindex = want->ifindex;
+    /* The deregistration below (care-of = home address) removes every
+     * binding, the ones waiting for release included. */
+    mip_mn_release_forget(mn);
+    mip_reg_cancel(&mn->release);
 
-    mip_mn_plan_home(mn, want->ifindex);
+    mip_mn_plan_home(mn, want->ifindex, now, mip_mn_attach_since(mn, want, now));
     mip_out_garp(&mn->out, want->ifindex, mn->cfg.home_address);
     if (was_away)
         mip_out_event(&mn->out, MIP_MN_EV_RETURNED_HOME, want->ifindex, mn->home_agent, -1,
@@ -365,10 +416,10 @@ static void enter_home(MipMn *mn, const MipAttach *want, MipTime now)
     /* Deregister even when we never registered since start: a binding left
      * by a previous run would otherwise keep the home agent proxying. */
     if (!mn->stopped && !mn->auth_blocked)
-        mip_mn_start_deregistration(mn, now);
+        mip_mn_start_deregistration(mn, now, MIP_REG_NEW_ATTACHMENT);
 }
 
-static void leave_home(MipMn *mn)
+static void leave_home(MipMn *mn, MipTime now)
 {
     const MipLinkEntry *home = link_of(mn, mn->home_ifindex);
     bool home_still_up = home && mip_link_usable(home);
@@ -377,7 +428,7 @@ static void leave_home(MipMn *mn)
     if (mn->reg.active && mn->reg.params.mode == MIP_PLAN_HOME)
         mip_reg_cancel(&mn->reg);
     if (!(mn->cfg.make_before_break && home_still_up))
-        mip_mn_plan_none(mn);
+        mip_mn_plan_none(mn, now);
 }
 
 static const char *attach_kind_name(MipAttachKind k)
@@ -405,7 +456,7 @@ static void act_away(MipMn *mn, const MipAttach *want, MipTime now)
         /* Back where the binding is: drop an attempt elsewhere. */
         if (mn->reg.active && !mn->reg.params.deregister &&
             !mip_attach_same(&mn->target, &mn->cur.target))
-            mip_reg_cancel(&mn->reg);
+            mip_mn_abandon_attempt(mn, now);
         return;
     }
     if (mn->reg.active && mip_attach_same(want, &mn->target))
@@ -422,7 +473,7 @@ static void act_away(MipMn *mn, const MipAttach *want, MipTime now)
     bool moved = mn->last_active_valid && (last->mode != mode || last->ifindex != want->ifindex ||
                                            last->care_of_address != want->coa);
     if (mn->cur.valid && !mn->cfg.make_before_break)
-        mip_mn_drop_binding(mn);
+        mip_mn_drop_binding(mn, now);
     if (moved) {
         char abuf[16];
         mn->stats.movements++;
@@ -430,7 +481,12 @@ static void act_away(MipMn *mn, const MipAttach *want, MipTime now)
                       "moving to %s: %s %s", mip_mn_link_name(mn, want->ifindex),
                       attach_kind_name(want->kind), mip_addr_str(want->coa, abuf));
     }
-    mip_mn_start_attempt(mn, want, now, false);
+    /* A new attachment goes at once (RFC 5944 §3.6.3 paces retransmissions
+     * of one request, and a move calls for a registration now); the same
+     * attachment tried again keeps the 1 s floor. */
+    bool again = mn->reg.ever_sent && mip_attach_same(want, &mn->target);
+    mn->trigger_at = mip_mn_attach_since(mn, want, now);
+    mip_mn_start_attempt(mn, want, now, again ? MIP_REG_PACED : MIP_REG_NEW_ATTACHMENT);
 }
 
 void mip_mn_evaluate(MipMn *mn, MipTime now)
@@ -443,7 +499,7 @@ void mip_mn_evaluate(MipMn *mn, MipTime now)
         mip_out_event(&mn->out, MIP_MN_EV_EXPIRED, mn->cur.target.ifindex, mn->cur.params.care_of,
                       -1, "binding for care-of %s expired unrenewed",
                       mip_addr_str(mn->cur.params.care_of, abuf));
-        mip_mn_drop_binding(mn);
+        mip_mn_drop_binding(mn, now);
     }
     if (mn->retry_at != MIP_TIME_NEVER && now >= mn->retry_at)
         mn->retry_at = MIP_TIME_NEVER;
@@ -456,9 +512,9 @@ void mip_mn_evaluate(MipMn *mn, MipTime now)
         return;
     }
     if (mn->at_home)
-        leave_home(mn);
+        leave_home(mn, now);
     if (mn->cur.valid && !binding_alive(mn, now))
-        mip_mn_drop_binding(mn);
+        mip_mn_drop_binding(mn, now);
 
     if (want.kind == MIP_ATTACH_FA || want.kind == MIP_ATTACH_COLOCATED) {
         act_away(mn, &want, now);
@@ -466,10 +522,11 @@ void mip_mn_evaluate(MipMn *mn, MipTime now)
                !(mn->cur.valid && mip_attach_same(&mn->target, &mn->cur.target))) {
         /* Nothing to register with any more; a renewal of a live binding
          * goes on. */
-        mip_reg_cancel(&mn->reg);
+        mip_mn_abandon_attempt(mn, now);
     }
 
     if (mn->cur.valid && !mn->reg.active && !mn->stopped && !mn->auth_blocked &&
         now >= mn->cur.renew_at && !mip_mn_denial_pending(mn, &mn->cur.target))
-        mip_mn_start_attempt(mn, &mn->cur.target, now, false);
+        mip_mn_start_attempt(mn, &mn->cur.target, now, MIP_REG_PACED);
+    mip_mn_release_settle(mn, now);
 }

@@ -22,6 +22,13 @@ void mip_solicit_start(MipSolicit *s, MipTime now)
         s->next_at = s->last_sent_at + MIP_SOLICIT_RAPID_INTERVAL;
 }
 
+void mip_solicit_start_fresh(MipSolicit *s, MipTime now)
+{
+    s->active = true;
+    s->sent = 0;
+    s->next_at = now;
+}
+
 void mip_solicit_stop(MipSolicit *s)
 {
     s->active = false;

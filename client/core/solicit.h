@@ -27,6 +27,9 @@ void mip_solicit_init(MipSolicit *s);
 /* Starts a schedule unless one runs: the first solicitation is due at once,
  * but never sooner than 1 s after the previous one (of any schedule). */
 void mip_solicit_start(MipSolicit *s, MipTime now);
+/* Starts a new search at once, whatever the previous schedule did: the link
+ * is on another network, where nobody has heard our solicitations yet. */
+void mip_solicit_start_fresh(MipSolicit *s, MipTime now);
 /* Stops (an agent was heard, or the link went away). */
 void mip_solicit_stop(MipSolicit *s);
 bool mip_solicit_due(const MipSolicit *s, MipTime now);

@@ -35,6 +35,7 @@ void mip_mn_config_init(MipMnConfig *cfg)
     cfg->udp_tunnel = MIP_UDP_TUNNEL_AUTO;
     cfg->care_of_mode = MIP_CARE_OF_AUTO;
     cfg->make_before_break = true;
+    cfg->simultaneous_bindings = true;
 }
 
 static bool terminated(const char *s, size_t cap)
@@ -144,6 +145,8 @@ const char *mip_mn_event_name(MipMnEventType t)
         return "deregistered";
     case MIP_MN_EV_HANDOVER:
         return "handover";
+    case MIP_MN_EV_RELEASED:
+        return "released";
     }
     return "unknown";
 }

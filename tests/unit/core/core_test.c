@@ -28,7 +28,12 @@ static void cb_icmp(void *user, int ifindex, uint32_t dst, uint8_t ttl, const ui
                     size_t len)
 {
     Ct *ct = user;
-    CtPacket p = {.at = ct->now, .ifindex = ifindex, .dst = dst, .ttl = ttl, .len = len};
+    CtPacket p = {.at = ct->now,
+                  .order = ct->order++,
+                  .ifindex = ifindex,
+                  .dst = dst,
+                  .ttl = ttl,
+                  .len = len};
     g_assert_cmpuint(len, <=, sizeof p.buf);
     memcpy(p.buf, buf, len);
     g_array_append_val(ct->icmp, p);
@@ -39,6 +44,7 @@ static void cb_udp(void *user, int ifindex, uint32_t src, uint32_t dst, uint16_t
 {
     Ct *ct = user;
     CtPacket p = {.at = ct->now,
+                  .order = ct->order++,
                   .ifindex = ifindex,
                   .src = src,
                   .dst = dst,
@@ -53,7 +59,7 @@ static void cb_udp(void *user, int ifindex, uint32_t src, uint32_t dst, uint16_t
 static void cb_plan(void *user, const MipPlan *plan)
 {
     Ct *ct = user;
-    CtPlan p = {.at = ct->now, .plan = *plan};
+    CtPlan p = {.at = ct->now, .order = ct->order++, .plan = *plan};
     g_array_append_val(ct->plans, p);
 }
 
@@ -71,7 +77,9 @@ static void cb_state(void *user, MipMnState from, MipMnState to)
 static void cb_event(void *user, const MipMnEvent *ev)
 {
     Ct *ct = user;
-    CtEvent e = {.at = ct->now, .type = ev->type, .code = ev->code};
+    CtEvent e = {
+        .at = ct->now, .order = ct->order++, .type = ev->type, .code = ev->code, .ev = *ev};
+    e.ev.message = NULL;
     g_assert_nonnull(ev->message);
     g_assert_null(strchr(ev->message, '\n'));
     g_snprintf(e.message, sizeof e.message, "%s", ev->message);
@@ -274,6 +282,17 @@ size_t ct_n_events(Ct *ct, MipMnEventType type)
             n++;
     }
     return n;
+}
+
+const CtEvent *ct_last_event(Ct *ct, MipMnEventType type)
+{
+    for (guint i = ct->events->len; i-- > 0;) {
+        const CtEvent *e = &g_array_index(ct->events, CtEvent, i);
+        if (e->type == type)
+            return e;
+    }
+    g_error("no %s event", mip_mn_event_name(type));
+    return NULL;
 }
 
 void ct_request(const CtPacket *p, MipRegRequest *req, MipRegExtensions *ext)

@@ -34,6 +34,7 @@ extern const uint8_t ct_key[16];
 
 typedef struct CtPacket {
     MipTime at;
+    unsigned order; /* position among every output (packets, plans, events) */
     int ifindex;
     uint32_t src, dst;
     uint16_t sport, dport;
@@ -44,14 +45,17 @@ typedef struct CtPacket {
 
 typedef struct CtPlan {
     MipTime at;
+    unsigned order;
     MipPlan plan;
 } CtPlan;
 
 typedef struct CtEvent {
     MipTime at;
+    unsigned order;
     MipMnEventType type;
     int code;
     char message[256];
+    MipMnEvent ev; /* a copy; ev.message is NULL (see message) */
 } CtEvent;
 
 typedef struct CtState {
@@ -78,6 +82,7 @@ struct Ct {
     GArray *events; /* CtEvent */
     GArray *states; /* CtState */
     GArray *garps;  /* CtGarp */
+    unsigned order; /* outputs delivered so far */
     /* Called from the event callback, for re-entrancy tests. */
     void (*on_event)(Ct *ct, const MipMnEvent *ev);
     bool verbose;
@@ -123,6 +128,8 @@ size_t ct_n_icmp(Ct *ct);
 const CtPlan *ct_last_plan(Ct *ct);
 size_t ct_n_plans(Ct *ct);
 size_t ct_n_events(Ct *ct, MipMnEventType type);
+/* The last event of that type; fails the test if there is none. */
+const CtEvent *ct_last_event(Ct *ct, MipMnEventType type);
 
 /* Decodes a request the node sent; fails the test if it does not decode or
  * its MHAE does not verify with the lab key. */

@@ -37,16 +37,14 @@ static void test_prefers_links_in_configured_order_and_makes_before_breaking(voi
     Ct ct;
     ct_init(&ct, prefer_ethernet_then_wifi);
     ct_link_up(&ct, wifi());
-    ct_advance(&ct, S(1));
     g_assert_cmpuint(ct_n_udp(&ct), ==, 1);
     g_assert_cmpint(ct_last_udp(&ct)->ifindex, ==, 3);
     ct_accept_last(&ct);
     g_assert_cmpint(ct_last_plan(&ct)->plan.ifindex, ==, 3);
 
-    /* The better link appears: register there, keeping wlan0's plan. */
+    /* The better link appears: register there at once, keeping wlan0's plan. */
     ct_advance(&ct, S(10));
     ct_link_up(&ct, eth(CT_LEASE));
-    ct_advance(&ct, S(1));
     g_assert_cmpuint(ct_n_udp(&ct), ==, 2);
     const CtPacket *p = ct_last_udp(&ct);
     g_assert_cmpint(p->ifindex, ==, 2);
@@ -62,6 +60,10 @@ static void test_prefers_links_in_configured_order_and_makes_before_breaking(voi
     MipMnStats st;
     mip_mn_get_stats(ct.mn, &st);
     g_assert_cmpuint(st.handovers, ==, 1);
+    /* wlan0's care-of address is released (test_handover.c has the rules). */
+    g_assert_cmpuint(ct_n_udp(&ct), ==, 3);
+    g_assert_cmphex(ct_last_udp(&ct)->src, ==, CT_NAT_LEASE);
+    ct_accept_last(&ct);
 
     MipMnLinkStatus ls;
     g_assert_cmpuint(mip_mn_link_count(ct.mn), ==, 2);
@@ -78,7 +80,6 @@ static void test_prefers_links_in_configured_order_and_makes_before_breaking(voi
     MipLinkInfo e = eth(CT_LEASE);
     ct_link_down(&ct, e);
     g_assert_cmpint(ct_last_plan(&ct)->plan.mode, ==, MIP_PLAN_NONE);
-    ct_advance(&ct, S(1));
     g_assert_cmpint(ct_last_udp(&ct)->ifindex, ==, 3);
     ct_fini(&ct);
 }
@@ -88,10 +89,9 @@ static void test_break_before_make_drops_the_plan_when_moving(void)
     Ct ct;
     ct_init(&ct, break_before_make);
     ct_link_up(&ct, wifi());
-    ct_advance(&ct, S(1));
     ct_accept_last(&ct);
-    ct_link_up(&ct, eth(CT_LEASE));
     ct_advance(&ct, S(1));
+    ct_link_up(&ct, eth(CT_LEASE));
     g_assert_cmpint(ct_last_udp(&ct)->ifindex, ==, 2);
     g_assert_cmpint(ct_last_plan(&ct)->plan.mode, ==, MIP_PLAN_NONE);
     g_assert_cmpint(ct_state(&ct), ==, MIP_MN_STATE_REGISTERING);
@@ -124,13 +124,15 @@ static void test_handover_command_moves_to_the_named_link(void)
     ct_init(&ct, prefer_ethernet_then_wifi);
     ct_link_up(&ct, eth(CT_LEASE));
     ct_link_up(&ct, wifi());
-    ct_advance(&ct, S(1));
     g_assert_cmpint(ct_last_udp(&ct)->ifindex, ==, 2);
     ct_accept_last(&ct);
     ct_advance(&ct, S(5));
 
     g_assert_cmpint(mip_mn_handover(ct.mn, "wlan0", ct.now), ==, MIP_MN_OK);
     g_assert_cmpint(ct_last_udp(&ct)->ifindex, ==, 3);
+    ct_accept_last(&ct);
+    /* eth0's binding is released through eth0. */
+    g_assert_cmpint(ct_last_udp(&ct)->ifindex, ==, 2);
     ct_accept_last(&ct);
     g_assert_cmpint(ct_last_plan(&ct)->plan.ifindex, ==, 3);
     MipMnStatus st;
@@ -151,8 +153,10 @@ static void test_handover_command_moves_to_the_named_link(void)
 
     /* The override ends when its link goes away. */
     ct_accept_last(&ct);
+    ct_accept_last(&ct); /* the release of wlan0's care-of address */
     ct_advance(&ct, S(5));
     g_assert_cmpint(mip_mn_handover(ct.mn, "wlan0", ct.now), ==, MIP_MN_OK);
+    ct_accept_last(&ct);
     ct_accept_last(&ct);
     ct_advance(&ct, S(5));
     mip_mn_link_removed(ct.mn, 3, ct.now);

@@ -91,20 +91,17 @@ static void test_registers_through_the_foreign_agent_from_the_home_address(void)
     ct_fini(&ct);
 }
 
-static void test_registers_colocated_with_D_to_the_home_agent_after_the_agent_wait(void)
+static void test_registers_colocated_with_D_to_the_home_agent_at_once(void)
 {
     Ct ct;
     ct_init(&ct, NULL);
-    MipTime t0 = ct.now;
     ct_link_up(&ct, ct_link(3, "dhcp0", MIP_LINK_ETHERNET, CT_LEASE, 24, CT_LEASE_GW));
-    g_assert_cmpuint(ct_n_udp(&ct), ==, 0);
-    g_assert_cmpint(ct_state(&ct), ==, MIP_MN_STATE_DISCOVERING);
-    /* Auto mode gives an agent one second to answer the solicitation. */
-    g_assert_cmpuint(mip_mn_next_deadline(ct.mn), ==, t0 + S(1));
-    ct_run_until(&ct, t0 + S(1) - 1);
-    g_assert_cmpuint(ct_n_udp(&ct), ==, 0);
-    ct_run_until(&ct, t0 + S(1));
+    /* Auto mode: the address is registered as soon as the link has it, and
+     * the solicitation goes out at the same time. */
     g_assert_cmpuint(ct_n_udp(&ct), ==, 1);
+    g_assert_cmpuint(ct_n_icmp(&ct), ==, 1);
+    g_assert_cmpuint(ct_last_udp(&ct)->at, ==, g_array_index(ct.icmp, CtPacket, 0).at);
+    g_assert_cmpint(ct_state(&ct), ==, MIP_MN_STATE_REGISTERING);
 
     const CtPacket *p = ct_last_udp(&ct);
     g_assert_cmpint(p->ifindex, ==, 3);
@@ -136,12 +133,10 @@ static void test_uses_the_agent_when_it_sets_R_even_with_a_colocated_address(voi
     /* Co-located mode registers with the lease at once... */
     g_assert_cmpuint(ct_n_udp(&ct), ==, 1);
     g_assert_cmphex(ct_last_udp(&ct)->dst, ==, CT_HA);
-    /* ...until an agent says registration through it is required (the new
-     * request still keeps 1 s from the previous one). */
+    /* ...until an agent says registration through it is required: a new
+     * attachment, registered at once. */
     ct_advance(&ct, MS(500));
     ct_advert(&ct, 2, CT_FA, &(CtAdvert){.sequence = 300, .flags = MIP_ADV_F | MIP_ADV_R});
-    g_assert_cmpuint(ct_n_udp(&ct), ==, 1);
-    ct_advance(&ct, MS(500));
     g_assert_cmpuint(ct_n_udp(&ct), ==, 2);
     const CtPacket *p = ct_last_udp(&ct);
     g_assert_cmphex(p->dst, ==, CT_FA);
@@ -168,15 +163,58 @@ static void test_uses_the_agent_when_it_sets_R_even_with_a_colocated_address(voi
     ct_fini(&ct);
 }
 
-static void test_auto_prefers_an_agent_that_answers_within_the_wait(void)
+static void wait_one_second_for_agents(MipMnConfig *c)
+{
+    c->agent_wait_ms = 1000;
+}
+
+static void test_a_configured_agent_wait_holds_the_colocated_registration(void)
+{
+    Ct ct;
+    ct_init(&ct, wait_one_second_for_agents);
+    MipTime t0 = ct.now;
+    ct_link_up(&ct, ct_link(3, "dhcp0", MIP_LINK_ETHERNET, CT_LEASE, 24, CT_LEASE_GW));
+    g_assert_cmpuint(ct_n_udp(&ct), ==, 0);
+    g_assert_cmpint(ct_state(&ct), ==, MIP_MN_STATE_DISCOVERING);
+    g_assert_cmpuint(mip_mn_next_deadline(ct.mn), ==, t0 + S(1));
+    ct_run_until(&ct, t0 + S(1) - 1);
+    g_assert_cmpuint(ct_n_udp(&ct), ==, 0);
+    ct_run_until(&ct, t0 + S(1));
+    g_assert_cmpuint(ct_n_udp(&ct), ==, 1);
+    g_assert_cmphex(ct_last_udp(&ct)->src, ==, CT_LEASE);
+
+    /* An agent that answers within the wait is used straight away. */
+    Ct ct2;
+    ct_init(&ct2, wait_one_second_for_agents);
+    ct_link_up(&ct2, ct_link(2, "fa0", MIP_LINK_ETHERNET, CT_FA_LEASE, 24, CT_FA));
+    ct_advance(&ct2, MS(300));
+    ct_advert(&ct2, 2, CT_FA, &(CtAdvert){.sequence = 300, .flags = MIP_ADV_F});
+    g_assert_cmpuint(ct_n_udp(&ct2), ==, 1);
+    g_assert_cmphex(ct_last_udp(&ct2)->dst, ==, CT_FA);
+    ct_fini(&ct2);
+    ct_fini(&ct);
+}
+
+static void test_auto_moves_to_an_agent_heard_after_the_colocated_registration(void)
 {
     Ct ct;
     ct_init(&ct, NULL);
     ct_link_up(&ct, ct_link(2, "fa0", MIP_LINK_ETHERNET, CT_FA_LEASE, 24, CT_FA));
-    ct_advance(&ct, MS(300));
-    ct_advert(&ct, 2, CT_FA, &(CtAdvert){.sequence = 300, .flags = MIP_ADV_F});
     g_assert_cmpuint(ct_n_udp(&ct), ==, 1);
+    g_assert_cmphex(ct_last_udp(&ct)->dst, ==, CT_HA);
+    /* The agent answers the solicitation a millisecond later: the node
+     * registers through it at once (a new attachment is not held back by
+     * the 1 s floor), abandoning the co-located attempt. */
+    ct_advance(&ct, MS(1));
+    ct_advert(&ct, 2, CT_FA, &(CtAdvert){.sequence = 300, .flags = MIP_ADV_F});
+    g_assert_cmpuint(ct_n_udp(&ct), ==, 2);
     g_assert_cmphex(ct_last_udp(&ct)->dst, ==, CT_FA);
+    g_assert_cmpuint(ct_last_udp(&ct)->at, ==, ct.now);
+    ct_accept_last(&ct);
+    g_assert_cmpint(ct_last_plan(&ct)->plan.mode, ==, MIP_PLAN_FOREIGN_AGENT);
+    /* Neither request had S (no binding was in force): nothing to release. */
+    ct_advance(&ct, S(5));
+    g_assert_cmpuint(ct_n_udp(&ct), ==, 2);
     ct_fini(&ct);
 }
 
@@ -477,11 +515,13 @@ int main(int argc, char **argv)
     g_test_add_func("/core/registration/via-foreign-agent",
                     test_registers_through_the_foreign_agent_from_the_home_address);
     g_test_add_func("/core/registration/colocated",
-                    test_registers_colocated_with_D_to_the_home_agent_after_the_agent_wait);
+                    test_registers_colocated_with_D_to_the_home_agent_at_once);
     g_test_add_func("/core/registration/agent-R-wins",
                     test_uses_the_agent_when_it_sets_R_even_with_a_colocated_address);
-    g_test_add_func("/core/registration/auto-prefers-agent",
-                    test_auto_prefers_an_agent_that_answers_within_the_wait);
+    g_test_add_func("/core/registration/configured-agent-wait",
+                    test_a_configured_agent_wait_holds_the_colocated_registration);
+    g_test_add_func("/core/registration/auto-moves-to-a-late-agent",
+                    test_auto_moves_to_an_agent_heard_after_the_colocated_registration);
     g_test_add_func("/core/registration/retransmit-backoff",
                     test_retransmits_with_doubling_backoff_capped_at_lifetime);
     g_test_add_func("/core/registration/ident-monotonic",
