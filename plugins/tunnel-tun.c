@@ -26,6 +26,7 @@
 
 enum {
     BATCH = 32,           /* packets per recvmmsg/sendmmsg */
+    RETIRE_MS = 3000,     /* how long the old care-of address is still read */
     ROUNDS = 8,           /* batches per wake-up, so one direction cannot starve the other */
     SLOT = 65536,         /* a reassembled outer packet can be this large */
     TX_SLOT = 65536,      /* mip0's MTU follows the link's, jumbo frames included */
@@ -42,6 +43,13 @@ struct MipTunnel {
     int raw_fd;
     int raw_proto;
     MipPlan plan;
+    /* The socket of the care-of address we just left: while the home agent
+     * still holds both bindings (make-before-break) its copies keep arriving
+     * there, so it is read for RETIRE_MS more (or until the next switch). */
+    int old_fd;
+    int old_proto;
+    GSource *old_source;
+    GSource *old_timer;
     gboolean running;
 
     GMainContext *ctx;
@@ -131,6 +139,7 @@ static MipTunnel *tun_open(GError **error)
     char path[96];
 
     t->raw_fd = -1;
+    t->old_fd = -1;
     t->tun_fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (t->tun_fd < 0) {
         set_error_errno(error, errno, "opening %s (the TUN driver)", "/dev/net/tun");
@@ -216,7 +225,7 @@ static void note_icmp(MipTunnel *t, const struct sock_extended_err *ee,
 /* Reads the ICMP errors queued on the tunnel socket (IP_RECVERR) and clears
  * the pending socket error; without this poll() keeps reporting POLLERR
  * and the loop spins (LAB.md). */
-static void drain_errors(MipTunnel *t)
+static void drain_errors(MipTunnel *t, int fd)
 {
     int err = 0;
     socklen_t l = sizeof err;
@@ -233,7 +242,7 @@ static void drain_errors(MipTunnel *t)
                            .msg_control = ctl.buf,
                            .msg_controllen = sizeof ctl.buf};
 
-        if (recvmsg(t->raw_fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+        if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
             break;
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
             struct sock_extended_err ee;
@@ -248,7 +257,7 @@ static void drain_errors(MipTunnel *t)
                 note_icmp(t, &ee, &off);
         }
     }
-    getsockopt(t->raw_fd, SOL_SOCKET, SO_ERROR, &err, &l);
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
 }
 
 /* Sends msgs[0..n) (inner[k]: the length of the packet msgs[k] carries,
@@ -273,7 +282,7 @@ static void send_batch(MipTunnel *t, struct mmsghdr *msgs, const size_t *inner, 
         if (errno == EINTR)
             continue;
         if (!retried && errno != EAGAIN && errno != ENOBUFS && errno != EMSGSIZE) {
-            drain_errors(t);
+            drain_errors(t, t->raw_fd);
             retried = TRUE;
             continue;
         }
@@ -383,13 +392,12 @@ static gboolean on_tun_readable(int fd, GIOCondition cond, gpointer user)
     return G_SOURCE_CONTINUE;
 }
 
-static void deliver(MipTunnel *t, uint8_t *pkt, size_t len)
+static void deliver(MipTunnel *t, int proto, uint8_t *pkt, size_t len)
 {
     MipDecapVerdict v;
     size_t off = 0, inner_len = 0;
 
-    v = mip_decap(t->raw_proto, pkt, len, t->plan.home_agent, t->plan.home_address, &off,
-                  &inner_len);
+    v = mip_decap(proto, pkt, len, t->plan.home_agent, t->plan.home_address, &off, &inner_len);
     switch (v) {
     case MIP_DECAP_OK:
         break;
@@ -421,9 +429,10 @@ static gboolean on_raw_readable(int fd, GIOCondition cond, gpointer user)
     MipTunnel *t = user;
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
+    int proto = fd == t->old_fd ? t->old_proto : t->raw_proto;
 
     if (cond & G_IO_ERR)
-        drain_errors(t);
+        drain_errors(t, fd);
     if (!(cond & G_IO_IN))
         return G_SOURCE_CONTINUE;
 
@@ -442,7 +451,7 @@ static gboolean on_raw_readable(int fd, GIOCondition cond, gpointer user)
                 continue;
             /* A pending ICMP error is also reported here: clear it. */
             if (errno != EAGAIN)
-                drain_errors(t);
+                drain_errors(t, fd);
             break;
         }
         for (int i = 0; i < r; i++) {
@@ -451,7 +460,7 @@ static gboolean on_raw_readable(int fd, GIOCondition cond, gpointer user)
                 t->st.rx_dropped++;
                 continue;
             }
-            deliver(t, iov[i].iov_base, msgs[i].msg_len);
+            deliver(t, proto, iov[i].iov_base, msgs[i].msg_len);
         }
         if (r < BATCH)
             break;
@@ -478,8 +487,42 @@ static GSource *attach_fd(MipTunnel *t, int fd, GUnixFDSourceFunc fn)
     return s;
 }
 
+static void close_retired(MipTunnel *t)
+{
+    detach_source(&t->old_source);
+    detach_source(&t->old_timer);
+    if (t->old_fd >= 0)
+        close(t->old_fd);
+    t->old_fd = -1;
+}
+
+static gboolean on_retire_timeout(gpointer user)
+{
+    close_retired(user);
+    return G_SOURCE_REMOVE;
+}
+
+/* Keeps reading the current socket for a while instead of closing it, and
+ * reads what already queued there now. A later switch closes it at once,
+ * so no more than one old care-of address is ever read (more would only
+ * add duplicates). */
+static void retire_current(MipTunnel *t)
+{
+    close_retired(t);
+    detach_source(&t->raw_source);
+    t->old_fd = t->raw_fd;
+    t->old_proto = t->raw_proto;
+    t->raw_fd = -1;
+    t->old_source = attach_fd(t, t->old_fd, on_raw_readable);
+    t->old_timer = g_timeout_source_new(RETIRE_MS);
+    g_source_set_callback(t->old_timer, on_retire_timeout, t, NULL);
+    g_source_attach(t->old_timer, t->ctx);
+    on_raw_readable(t->old_fd, G_IO_IN, t);
+}
+
 static void stop_data_plane(MipTunnel *t)
 {
+    close_retired(t);
     detach_source(&t->tun_source);
     detach_source(&t->raw_source);
     if (t->raw_fd >= 0)
@@ -578,9 +621,16 @@ static gboolean tun_apply(MipTunnel *t, const MipPlan *plan, GError **error)
         fd = open_raw_socket(plan, ifname, proto, error);
         if (fd < 0)
             return FALSE;
-        stop_data_plane(t);
-        t->raw_fd = fd;
-        t->raw_proto = proto;
+        if (t->running && t->plan.mode == MIP_PLAN_COLOCATED) {
+            retire_current(t);
+            t->raw_fd = fd;
+            t->raw_proto = proto;
+            t->raw_source = attach_fd(t, fd, on_raw_readable);
+        } else {
+            stop_data_plane(t);
+            t->raw_fd = fd;
+            t->raw_proto = proto;
+        }
     }
     mtu = link_mtu(t, ifname) - (int)mip_encap_overhead(plan->encap);
     if (mtu < 576)

@@ -198,10 +198,6 @@ def test_make_before_break_between_agent_and_colocated_loses_nothing(lab, mipd_f
     assert report["lost"] == 0, "lost %d: %s" % (report["lost"], report["missing"])
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "plugins/tunnel-tun.c closes the old care-of address's raw socket when the co-located "
-    "address changes, dropping what the home agent sent there and what it queued; "
-    "tests/bench/handover/README.md has the measurement and the fix"))
 @pytest.mark.lab(attach=("dhcp",), wlan="vdhcp")
 def test_make_before_break_between_two_colocated_addresses_loses_nothing(lab, mipd_factory):
     report = run_mbb(lab, mipd_factory, ["dhcp", "wlan", "dhcp", "wlan"])
