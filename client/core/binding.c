@@ -227,6 +227,12 @@ void mip_mn_transmit_on(MipMn *mn, MipRegistration *r, MipTime now)
     }
 
     bool first = r->transmissions == 0;
+    char dst[16], coa[16];
+    /* What `mipc status` shows while an agent stays silent. */
+    if (!first && !release)
+        mip_mn_set_error(mn, "no reply from %s on %s after %u requests",
+                         mip_addr_str(r->params.dst, dst), mip_mn_link_name(mn, r->params.ifindex),
+                         r->transmissions);
     mip_out_udp(&mn->out, r->params.ifindex, r->params.src, r->params.dst, r->params.sport,
                 MIP_REG_PORT, buf, len);
     mip_reg_sent(r, ident, wall, now);
@@ -236,7 +242,6 @@ void mip_mn_transmit_on(MipMn *mn, MipRegistration *r, MipTime now)
     if (r->params.deregister)
         mn->stats.deregistrations_sent++;
 
-    char dst[16], coa[16];
     unsigned long long next_ms =
         r->next_tx == MIP_TIME_NEVER ? 0 : (unsigned long long)((r->next_tx - now) / MIP_TIME_MS);
     if (release) {
@@ -275,6 +280,11 @@ static void accept_reply(MipMn *mn, const MipRegReply *rep, const MipRegExtensio
         mip_out_event(&mn->out, MIP_MN_EV_DEREGISTERED, r->params.ifindex, mn->home_agent,
                       rep->code, "deregistered with home agent %s",
                       mip_addr_str(mn->home_agent, abuf));
+        /* Announce ourselves again now that the home agent has stopped
+         * proxying: one of its own proxy announcements may have gone out
+         * after our first one (RFC 5944 §4.6 allows repeating these). */
+        if (mn->at_home)
+            mip_out_garp(&mn->out, r->params.ifindex, mn->cfg.home_address);
         mip_reg_cancel(r);
         return;
     }
@@ -468,6 +478,11 @@ void mip_mn_handle_reply(MipMn *mn, const uint8_t *buf, size_t len, uint16_t spo
             mip_mn_release_reply(mn, buf, len, sport, now))
             return;
         mn->stats.replies_dropped[drop]++;
+        /* Dropped silently on the wire (RFC 5944 §3.6.2.1), but the user
+         * should learn that the keys disagree. */
+        if (drop == MIP_MN_DROP_AUTH_FAILED || drop == MIP_MN_DROP_AUTH_MISSING)
+            mip_mn_set_error(mn, "dropped a reply that failed authentication: check spi, "
+                                 "algorithm and key-file against the home agent's");
         return;
     }
     mn->last_reply_code = rep.code;

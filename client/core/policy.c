@@ -1,6 +1,7 @@
 /* Which attachment the node should want (home, a foreign agent, a co-located
  * address, or waiting), the plans that follow from it, and the evaluation
  * step that turns the difference between wanted and current into actions. */
+#include <stdio.h>
 #include <string.h>
 
 #include "mn_internal.h"
@@ -227,6 +228,17 @@ static const char *plan_mode_name(MipPlanMode m)
     return "none";
 }
 
+/* "home on home0", "foreign agent 198.51.100.1 on fa0", ... */
+static void describe_plan(const MipMn *mn, const MipPlan *p, char *out, size_t n)
+{
+    char a[16];
+    if (p->mode == MIP_PLAN_HOME)
+        snprintf(out, n, "home on %s", mip_mn_link_name(mn, p->ifindex));
+    else
+        snprintf(out, n, "%s %s on %s", plan_mode_name(p->mode),
+                 mip_addr_str(p->care_of_address, a), mip_mn_link_name(mn, p->ifindex));
+}
+
 void mip_mn_set_plan(MipMn *mn, const MipPlan *plan, MipTime now, MipTime trigger_at,
                      MipTime accepted_at)
 {
@@ -247,16 +259,15 @@ void mip_mn_set_plan(MipMn *mn, const MipPlan *plan, MipTime now, MipTime trigge
     const MipPlan *last = &mn->last_active_plan;
     if (mn->last_active_valid && (last->mode != plan->mode || last->ifindex != plan->ifindex ||
                                   last->care_of_address != plan->care_of_address)) {
-        char from[16], to[16];
+        char from[64], to[64];
         mn->stats.handovers++;
+        describe_plan(mn, last, from, sizeof from);
+        describe_plan(mn, plan, to, sizeof to);
         /* The event is queued after the plan: the shell has applied it
          * when the event arrives, and can tell when the tunnel switched. */
-        MipMnEvent *ev = mip_out_event(
-            &mn->out, MIP_MN_EV_HANDOVER, plan->ifindex, plan->care_of_address, -1,
-            "handover from %s %s on %s to %s %s on %s", plan_mode_name(last->mode),
-            mip_addr_str(last->care_of_address, from), mip_mn_link_name(mn, last->ifindex),
-            plan_mode_name(plan->mode), mip_addr_str(plan->care_of_address, to),
-            mip_mn_link_name(mn, plan->ifindex));
+        MipMnEvent *ev = mip_out_event(&mn->out, MIP_MN_EV_HANDOVER, plan->ifindex,
+                                       plan->care_of_address, -1, "handover from %s to %s",
+                                       from, to);
         if (ev) {
             ev->trigger_at = trigger_at && trigger_at <= now ? trigger_at : now;
             ev->accepted_at = accepted_at;

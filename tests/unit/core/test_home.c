@@ -68,6 +68,11 @@ static void test_returns_home_and_deregisters(void)
     ct_accept_last(&ct);
     g_assert_cmpint(ct_state(&ct), ==, MIP_MN_STATE_AT_HOME);
     g_assert_cmpuint(ct_n_events(&ct, MIP_MN_EV_DEREGISTERED), ==, 1);
+    /* Announced again once the home agent stopped proxying, in case one of
+     * its proxy announcements went out after ours. */
+    g_assert_cmpuint(ct.garps->len, ==, 2);
+    g_assert_cmphex(g_array_index(ct.garps, CtGarp, 1).address, ==, CT_HOME);
+    g_assert_cmpint(g_array_index(ct.garps, CtGarp, 1).ifindex, ==, 1);
     MipMnStats st;
     mip_mn_get_stats(ct.mn, &st);
     g_assert_cmpuint(st.deregistrations_sent, ==, 1);
