@@ -381,11 +381,23 @@ char *mipc_format_handover(const MipcFormat *f, GVariant *h)
     if (f->json)
         return tagged_json("handover", h);
     g_autofree char *t = stamp(f, 0);
-    return g_strdup_printf("%s %-16s %s -> %s, care-of %s (%s)\n", t, "handover",
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "%s %-16s %s -> %s, care-of %s (%s)", t, "handover",
                            str(h, "old-interface")[0] ? str(h, "old-interface") : "-",
                            str(h, "new-interface")[0] ? str(h, "new-interface") : "-",
                            str(h, "care-of-address")[0] ? str(h, "care-of-address") : "-",
                            str(h, "mode"));
+    guint32 ms;
+    if (str(h, "handover-mode")[0])
+        g_string_append_printf(s, ", %s", str(h, "handover-mode"));
+    if (g_variant_lookup(h, "trigger-to-accepted-ms", "u", &ms))
+        g_string_append_printf(s, ", accepted after %u ms", ms);
+    if (g_variant_lookup(h, "trigger-to-switched-ms", "u", &ms))
+        g_string_append_printf(s, ", switched after %u ms", ms);
+    if (g_variant_lookup(h, "outage-ms", "u", &ms))
+        g_string_append_printf(s, ", outage %u ms", ms);
+    g_string_append_c(s, '\n');
+    return g_string_free(s, FALSE);
 }
 
 char *mipc_format_failed(const MipcFormat *f, gint32 code, const char *message)

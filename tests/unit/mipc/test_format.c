@@ -158,7 +158,9 @@ static void test_monitor_lines_match_goldens(void)
         g_variant_ref_sink(g_variant_new_parsed("{'Statistics': <@a{sv} {}>}"));
     g_autoptr(GVariant) ho = g_variant_ref_sink(g_variant_new_parsed(
         "{'old-interface': <'fa0'>, 'new-interface': <'dhcp0'>, "
-        "'care-of-address': <'192.0.2.123'>, 'mode': <'co-located'>}"));
+        "'care-of-address': <'192.0.2.123'>, 'mode': <'co-located'>, "
+        "'handover-mode': <'make-before-break'>, 'trigger-to-accepted-ms': <uint32 5>, "
+        "'trigger-to-switched-ms': <uint32 7>}"));
     for (int json = 0; json <= 1; json++) {
         MipcFormat f = {.json = json, .color = FALSE, .now_wall_us = NOW};
         GString *all = g_string_new(NULL);
