@@ -8,7 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MIPD_DEFAULT_CONFIG "/etc/mipd/mipd.conf"
+#ifndef MIPD_SYSCONFDIR
+#define MIPD_SYSCONFDIR "/etc"
+#endif
+#define MIPD_DEFAULT_CONFIG MIPD_SYSCONFDIR "/mipd/mipd.conf"
 
 typedef enum MipdCareOfMode {
     MIPD_COA_AUTO,

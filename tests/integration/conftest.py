@@ -15,7 +15,7 @@ for _p in (os.path.join(os.path.dirname(HERE), "lab"), HERE):
         sys.path.insert(0, _p)
 
 from labkit.fixtures import *  # noqa: E402,F401,F403
-from mipdlab import Mipd, binary  # noqa: E402
+from mipdlab import LAB_KEY2_HEX, LAB_KEY_HEX, Mipd, binary  # noqa: E402
 
 
 @pytest.fixture
@@ -48,6 +48,11 @@ def mipd_factory(request):
         left = m.leftovers()
         if left:
             problems.append("mipd left behind: %s" % left)
+        # Keys never reach the log, in hex or as bytes.
+        log = m.log_text()
+        for key in (LAB_KEY_HEX, LAB_KEY2_HEX):
+            if key in log or bytes.fromhex(key).decode() in log:
+                problems.append("mipd logged its key")
     if problems:
         pytest.fail("\n".join(problems))
 

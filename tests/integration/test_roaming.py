@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -172,3 +173,90 @@ def test_foreign_agent_network_without_dhcp(lab, mipd_factory):
         lab.run("mn", ["sysctl", "-n", "net.ipv4.conf.all.rp_filter"]).stdout.strip() != "0"
     ok, out = ping(lab, "cn", HOME)
     assert ok, out
+
+
+CN = os.path.join(AGENTS, "cn.py")
+
+
+def start_capture(lab, node, path):
+    """tshark on node's br0 for registration traffic; returns once it captures."""
+    p = lab.popen(node, ["tshark", "-q", "-n", "-i", "br0", "-f", "udp port 434", "-w", path],
+                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, name="tshark")
+    deadline = time.monotonic() + 15
+    for line in p.stderr:
+        if "Capturing on" in line or time.monotonic() > deadline:
+            break
+    threading.Thread(target=p.stderr.read, daemon=True).start()
+    return p
+
+
+def decode_registrations(path):
+    """Every registration message tshark sees in path: (type, home address,
+    malformed?, expert severity)."""
+    r = subprocess.run(["tshark", "-n", "-r", path, "-Y", "ip.proto == 17 && mip", "-T", "fields",
+                        "-E", "separator=/t", "-e", "mip.type", "-e", "mip.homeaddr",
+                        "-e", "_ws.malformed", "-e", "_ws.expert.severity"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return [line.split("\t") for line in r.stdout.splitlines() if line.strip()]
+
+
+@pytest.mark.lab(attach=("home",))
+def test_tcp_connection_survives_home_fa_dhcp_home_and_tshark_agrees(lab, mipd_factory):
+    """One TCP connection from the correspondent keeps exchanging data while
+    the node goes home -> visit-fa -> visit-dhcp -> home; every registration
+    message seen on the home and foreign agent's links decodes in tshark."""
+    m = mipd_factory(lab)
+    m.wait_state("at-home", timeout=10)
+    pcaps = {node: os.path.join(lab.run_dir, "reg-%s.pcap" % node) for node in ("home", "vfa")}
+    captures = [start_capture(lab, node, path) for node, path in pcaps.items()]
+
+    server = lab.popen("mn", [PY, CN, "tcp-hold", "server", "--port", "7001", "--bind", HOME,
+                              "--duration", "60"],
+                       stdout=subprocess.PIPE, text=True, name="tcp-hold-server")
+    assert json.loads(server.stdout.readline()).get("ready")
+    client = lab.popen("cn", [PY, CN, "tcp-hold", "client", "--to", HOME, "--port", "7001",
+                              "--duration", "14", "--interval", "0.05", "--stall-ms", "500"],
+                       stdout=subprocess.PIPE, text=True, name="tcp-hold-client")
+    time.sleep(1)
+    lab.detach("home")
+    lab.attach("fa")
+    m.wait_state("registered", timeout=10, care_of_mode="foreign-agent")
+    time.sleep(1.5)
+    lab.detach("fa")
+    lab.attach("dhcp")
+    m.wait_state("registered", timeout=10, care_of_mode="co-located")
+    time.sleep(1.5)
+    lab.detach("dhcp")
+    lab.attach("home")
+    m.wait_state("at-home", timeout=10)
+
+    out, _ = client.communicate(timeout=30)
+    report = json.loads(out.strip().splitlines()[-1])
+    print("tcp-hold report:", report)
+    server.terminate()
+    print("server:", server.stdout.read())
+    assert report["connected"], report
+    assert report["reset"] is None, report
+    assert report["sent"] > 100, report
+    # Everything sent came back (TCP retransmitted across each break), and
+    # the exchange went on after the return home.
+    assert report["echoed"] >= report["sent"] - 2, report
+    assert report["duration"] > 10, report
+    stalls = report.get("stalls", [])
+    assert all(not s.get("open") for s in stalls), stalls
+
+    for p in captures:
+        p.terminate()
+        p.wait(10)
+    seen = {}
+    for node, path in pcaps.items():
+        rows = decode_registrations(path)
+        for mtype, home, malformed, severity in ((r + ["", "", "", ""])[:4] for r in rows):
+            assert not malformed, (node, rows)
+            assert severity not in ("error", "warning", "8388608", "6291456"), (node, rows)
+            assert home == HOME, (node, rows)
+            seen.setdefault(node, set()).add(mtype)
+    # Requests (1) and replies (3) on both links: through the agent and direct.
+    assert seen.get("home") == {"1", "3"}, seen
+    assert seen.get("vfa") == {"1", "3"}, seen
