@@ -113,6 +113,20 @@ static void on_link_changed(const MipLinkInfo *info, void *user)
     g_debug("link %s (%d): carrier %s, %s, address %s/%u", info->name, info->ifindex,
             info->carrier ? "on" : "off", info->active ? "active" : "inactive",
             ip4(info->address, a), info->prefix_len);
+    const MipLinkInfo *prev = g_hash_table_lookup(d->link_info, GINT_TO_POINTER(info->ifindex));
+    /* Carrier came back but the link kept its lease and never went down: it
+     * may have moved to another network (Wi-Fi roaming, a re-plugged cable)
+     * and NetworkManager would keep the stale lease until rebinding, minutes
+     * later. Ask for a fresh one; the same network hands the same lease. */
+    if (prev && !prev->carrier && info->carrier && info->active && prev->active &&
+        info->address && info->address == prev->address && d->link_ops->reactivate) {
+        g_autoptr(GError) error = NULL;
+        g_message("link %s: carrier is back with the lease it had (%s); asking %s for a "
+                  "fresh one",
+                  info->name, ip4(info->address, a), d->link_ops->name);
+        if (!d->link_ops->reactivate(d->links, info->name, &error))
+            g_warning("link %s: %s", info->name, error->message);
+    }
     g_hash_table_insert(d->link_info, GINT_TO_POINTER(info->ifindex),
                         g_memdup2(info, sizeof *info));
     mip_mn_link_changed(d->mn, info, now_us());

@@ -260,3 +260,25 @@ def test_tcp_connection_survives_home_fa_dhcp_home_and_tshark_agrees(lab, mipd_f
     # Requests (1) and replies (3) on both links: through the agent and direct.
     assert seen.get("home") == {"1", "3"}, seen
     assert seen.get("vfa") == {"1", "3"}, seen
+
+
+@pytest.mark.lab(attach=("wlan",), wlan="vdhcp")
+def test_wlan_roaming_with_a_short_carrier_blip_gets_a_fresh_lease(lab, mipd_factory):
+    """NetworkManager keeps an activated device across a carrier blip shorter
+    than carrier-wait-timeout (6 s by default; the lab sets 0), so a laptop
+    whose Wi-Fi roams to another network keeps its stale lease. mipd asks NM
+    for a fresh one and registers the new care-of address."""
+    conf = os.path.join(lab.run_dir, "nm", "conf.d", "50-mipd-wlan.conf")
+    with open(conf, "w") as f:
+        f.write("[device-mipd-wlan]\nmatch-device=interface-name:wlan0\n"
+                "carrier-wait-timeout=6000\n")
+    lab.nmcli("general", "reload", "conf")
+    m = mipd_factory(lab)
+    old = lab.wait_lease("wlan0")
+    m.wait_state("registered", timeout=10, care_of_address=old)
+    lab.move_wlan("vnat", settle=False)
+    st, took = m.wait(lambda s: s["state"] == "registered" and
+                      s["care_of_address"].startswith("198.19.3."), timeout=10,
+                      what="registration with a lease from the new network")
+    assert "asking nm for a fresh one" in m.log_text()
+    print("new care-of %s after %.2f s" % (st["care_of_address"], took))
