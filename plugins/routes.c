@@ -6,8 +6,9 @@
  * What each mode installs (x home address, L physical link, T mip0, h home
  * agent, c care-of address, g gateway; every route and rule has protocol 169,
  * every address we add the label "<L>:mip"):
- *   HOME        x/plen on L (unless already there, e.g. from NM's profile);
- *               with a gateway: table 434 "x/plen dev L scope link src x" and
+ *   HOME        x/32 on lo (the link's own configuration, e.g. NM's profile,
+ *               puts x/plen on L); with a gateway: table 434
+ *               "x/plen dev L scope link src x" and
  *               "default via g dev L src x", rule
  *               10434 "lookup 434" (new connections use x whatever other
  *               links' default routes say).
@@ -403,7 +404,11 @@ static GArray *plan_objects(const MipPlan *p, int tunnel_ifindex)
 
     switch (p->mode) {
     case MIP_PLAN_HOME:
-        want_addr(w, p->ifindex, x, p->home_prefix_len);
+        /* On lo, not on the home link: whoever configures the home link
+         * (NetworkManager's profile) must find it bare, or NM "assumes" the
+         * address as an external configuration and never applies the
+         * profile's gateway. At home the link answers ARP for it anyway. */
+        want_addr(w, (int)if_nametoindex("lo"), x, 32);
         if (g) {
             /* The home network stays on-link, or rule 10434 would send
              * traffic for the home agent and neighbours to the gateway. */

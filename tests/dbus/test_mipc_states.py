@@ -336,8 +336,9 @@ def test_handover_fa_to_dhcp_signals(lab, mipd_factory, monitor_factory):
     # Human: the Event ("handover ... handover from foreign agent ...") and
     # the HandoverCompleted line ("handover fa0 -> dhcp0, care-of ...").
     line = mon.wait(lambda l: " -> " in l, since=mark, what="a HandoverCompleted line")
-    assert re.match(r"^\d\d:\d\d:\d\d handover +fa0 -> dhcp0, care-of %s \(co-located\)$"
-                    % re.escape(lease), line), line
+    assert re.match(r"^\d\d:\d\d:\d\d handover +fa0 -> dhcp0, care-of %s \(co-located\), "
+                    r"break-before-make, accepted after \d+ ms, switched after \d+ ms, "
+                    r"outage \d+ ms$" % re.escape(lease), line), line
     line = mon.wait(lambda l: re.match(r"^\S+ handover +handover from ", l), since=mark,
                     what="a handover event line")
     assert "fa0" in line and "dhcp0" in line and lease in line, line
