@@ -9,9 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gio/gio.h>
-#include <linux/filter.h>
 #include <linux/icmp.h>
-#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -20,6 +18,7 @@
 #include <unistd.h>
 
 #include "fd-watch.h"
+#include "packet-socket.h"
 
 struct MipIcmpSocket {
     int fd;        /* raw ICMP: sends solicitations */
@@ -57,20 +56,11 @@ static void on_readable(int fd, void *user)
         /* Our own solicitations pass the packet socket on their way out. */
         if (from.sll_pkttype == PACKET_OUTGOING)
             continue;
-        /* Read the IP header byte by byte rather than trusting a struct
-         * overlay; the total length trims Ethernet padding. */
-        if (n < 20 || (buf[0] >> 4) != 4)
+        MipIpv4Header ip;
+        if (!mip_ipv4_header_read(buf, (size_t)n, &ip))
             continue;
-        size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
-        size_t total = (size_t)buf[2] << 8 | buf[3];
-        if (ihl < 20 || total < ihl || (size_t)n < total)
-            continue;
-        uint8_t ttl = buf[8];
-        uint32_t src = (uint32_t)buf[12] << 24 | (uint32_t)buf[13] << 16 |
-                       (uint32_t)buf[14] << 8 | buf[15];
-        uint32_t dst = (uint32_t)buf[16] << 24 | (uint32_t)buf[17] << 16 |
-                       (uint32_t)buf[18] << 8 | buf[19];
-        s->cb(from.sll_ifindex, src, dst, ttl, buf + ihl, total - ihl, s->user);
+        s->cb(from.sll_ifindex, ip.src, ip.dst, ip.ttl, buf + ip.header_len,
+              ip.total_len - ip.header_len, s->user);
     }
 }
 
@@ -88,22 +78,7 @@ static int open_advert_socket(GError **error)
         BPF_STMT(BPF_RET | BPF_K, 0),
         BPF_STMT(BPF_RET | BPF_K, 0xffff),
     };
-    struct sock_fprog prog = {.len = G_N_ELEMENTS(code), .filter = code};
-    /* Protocol 0 receives nothing until bound, so no unfiltered packet is
-     * queued before the filter is in place. */
-    int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        set_error_errno(error, "socket(AF_PACKET) (needs CAP_NET_RAW)");
-        return -1;
-    }
-    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP)};
-    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
-        bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
-        set_error_errno(error, "advertisement packet socket");
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return mip_packet_socket_open(code, G_N_ELEMENTS(code), "advertisement", error);
 }
 
 MipIcmpSocket *mip_icmp_socket_new(MipIcmpReceived cb, void *user, GError **error)

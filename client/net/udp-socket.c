@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <gio/gio.h>
 #include <linux/filter.h>
-#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "fd-watch.h"
+#include "packet-socket.h"
 
 struct MipUdpSocket {
     int fd;        /* UDP: sends */
@@ -96,24 +96,16 @@ static void on_readable(int fd, void *user)
                 csum_pending = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
             }
         }
-        /* Headers are read byte by byte; lengths trim Ethernet padding. */
-        if (n < 28 || (buf[0] >> 4) != 4)
+        MipIpv4Header ip;
+        if (!mip_ipv4_header_read(buf, (size_t)n, &ip) || ip.total_len < ip.header_len + 8)
             continue;
-        size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
-        size_t total = (size_t)buf[2] << 8 | buf[3];
-        if (ihl < 20 || total < ihl + 8 || (size_t)n < total)
-            continue;
-        const uint8_t *udp = buf + ihl;
+        const uint8_t *udp = buf + ip.header_len;
         size_t udp_len = (size_t)udp[4] << 8 | udp[5];
-        if (udp_len < 8 || udp_len > total - ihl ||
+        if (udp_len < 8 || udp_len > ip.total_len - ip.header_len ||
             (!csum_pending && !udp_checksum_ok(buf, udp, udp_len)))
             continue;
-        uint32_t src = (uint32_t)buf[12] << 24 | (uint32_t)buf[13] << 16 |
-                       (uint32_t)buf[14] << 8 | buf[15];
-        uint32_t dst = (uint32_t)buf[16] << 24 | (uint32_t)buf[17] << 16 |
-                       (uint32_t)buf[18] << 8 | buf[19];
         uint16_t sport = (uint16_t)(udp[0] << 8 | udp[1]);
-        s->cb(from.sll_ifindex, src, sport, dst, udp + 8, udp_len - 8, s->user);
+        s->cb(from.sll_ifindex, ip.src, sport, ip.dst, udp + 8, udp_len - 8, s->user);
     }
 }
 
@@ -131,20 +123,7 @@ static int open_reply_socket(uint16_t port, GError **error)
         BPF_STMT(BPF_RET | BPF_K, 0),
         BPF_STMT(BPF_RET | BPF_K, 0xffff),
     };
-    struct sock_fprog prog = {.len = G_N_ELEMENTS(code), .filter = code};
-    /* Protocol 0 receives nothing until bound, so nothing unfiltered queues. */
-    int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP)};
-    int one = 1;
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
-        setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0 ||
-        bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
-        set_error_errno(error, "reply packet socket (needs CAP_NET_RAW)");
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
+    return mip_packet_socket_open(code, G_N_ELEMENTS(code), "reply", error);
 }
 
 MipUdpSocket *mip_udp_socket_new(uint16_t port, MipUdpReceived cb, void *user, GError **error)
