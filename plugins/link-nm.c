@@ -203,7 +203,34 @@ static void device_free(gpointer data)
     g_free(d);
 }
 
-static void on_device_added(G_GNUC_UNUSED NMClient *client, NMDevice *dev, gpointer data)
+static void on_unmanaged(GObject *client, GAsyncResult *res, gpointer name)
+{
+    g_autoptr(GError) error = NULL;
+    if (!nm_client_dbus_set_property_finish(NM_CLIENT(client), res, &error))
+        g_warning("link-nm: cannot make NetworkManager leave %s alone: %s", (char *)name,
+                  error->message);
+    g_free(name);
+}
+
+/* mipd's tunnel device is mipd's: NetworkManager must not manage it (assume
+ * a connection on it, or take its addresses away) whatever its config. */
+static void keep_unmanaged(NMClient *client, NMDevice *dev)
+{
+    const char *name = nm_device_get_iface(dev);
+    if (!name || !g_str_has_prefix(name, "mip") || !nm_device_get_managed(dev))
+        return;
+    g_message("link-nm: asking NetworkManager not to manage %s", name);
+    nm_client_dbus_set_property(client, nm_object_get_path(NM_OBJECT(dev)),
+                                NM_DBUS_INTERFACE_DEVICE, "Managed", g_variant_new_boolean(FALSE),
+                                5000, NULL, on_unmanaged, g_strdup(name));
+}
+
+static void on_managed_changed(NMDevice *dev, GParamSpec *pspec, gpointer client)
+{
+    keep_unmanaged(client, dev);
+}
+
+static void on_device_added(NMClient *client, NMDevice *dev, gpointer data)
 {
     /* The active connection carries no field of its own in MipLinkInfo, but
      * NM swaps it (and with it the IPv4 config) on re-activation. */
@@ -219,6 +246,10 @@ static void on_device_added(G_GNUC_UNUSED NMClient *client, NMDevice *dev, gpoin
 
     if (g_hash_table_contains(mon->devices, dev))
         return;
+    keep_unmanaged(client, dev);
+    if (g_str_has_prefix(nm_device_get_iface(dev) ? nm_device_get_iface(dev) : "", "mip"))
+        g_signal_connect(dev, "notify::" NM_DEVICE_MANAGED, G_CALLBACK(on_managed_changed),
+                         client);
     d = g_new0(Device, 1);
     d->mon = mon;
     d->dev = g_object_ref(dev);

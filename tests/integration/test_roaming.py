@@ -282,3 +282,21 @@ def test_wlan_roaming_with_a_short_carrier_blip_gets_a_fresh_lease(lab, mipd_fac
                       what="registration with a lease from the new network")
     assert "asking nm for a fresh one" in m.log_text()
     print("new care-of %s after %.2f s" % (st["care_of_address"], took))
+
+
+@pytest.mark.lab(attach=("dhcp",))
+def test_networkmanager_leaves_the_tunnel_device_alone(lab, mipd_factory):
+    """Even where NetworkManager's configuration would manage mip0 (the lab's
+    keeps mip* unmanaged; undo that here), mipd tells NM to leave it."""
+    conf = os.path.join(lab.run_dir, "nm", "conf.d", "60-manage-mip.conf")
+    with open(conf, "w") as f:
+        f.write("[keyfile]\nunmanaged-devices=none\n[device-mip]\nmanaged=1\n")
+    lab.nmcli("general", "reload", "conf")
+    m = mipd_factory(lab)
+    m.wait_state("registered", timeout=10, care_of_mode="co-located")
+    wait_for(lambda: "unmanaged" in lab.nmcli("-g", "GENERAL.STATE", "device", "show", "mip0",
+                                              check=False),
+             5, "NetworkManager to report mip0 unmanaged")
+    assert "not to manage mip0" in m.log_text()
+    ok, out = ping(lab, "cn", HOME)
+    assert ok, out
