@@ -328,7 +328,8 @@ def user_factory():
 # --- mipd and mipc outside the lab ---------------------------------------------
 
 class MipdProc:
-    """mipd in a namespace, on a private bus, links from netlink, TUN tunnel."""
+    """mipd in a namespace, on a private bus without NetworkManager (so links
+    come from rtnetlink: monitor=auto falls back), TUN tunnel."""
 
     def __init__(self, workdir, ns, bus, control_group=None, name="mipd"):
         self.dir = os.path.join(workdir, name)
@@ -350,7 +351,7 @@ key-file={key}
 [links]
 prefer=ethernet
 ignore=lo;hpeer*
-monitor=netlink
+monitor=auto
 [tunnel]
 backend=tun
 """)

@@ -307,3 +307,14 @@ def test_help_exits_0(mipc_bin):
                 "reload"):
         assert cmd in r.stdout
     assert "3 mipd not running" in r.stdout
+
+
+def test_links_fall_back_to_rtnetlink_without_networkmanager(strict):
+    """monitor=auto and no NetworkManager on the bus: mipd says so and
+    watches links through rtnetlink."""
+    bus, mipd, mipc = strict
+    log = mipd.log()
+    assert "NetworkManager not available" in log, log
+    assert "links: watching through netlink" in log, log
+    links = mipc.json("links")
+    assert any(link["name"] == "home0" for link in links), links
