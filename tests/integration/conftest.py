@@ -38,7 +38,7 @@ def mipd_factory(request):
     problems = []
     failed = getattr(getattr(request.node, "rep_call", None), "failed", False)
     for m in started:
-        if m.proc is None:
+        if m.proc is None or getattr(m, "killed_on_purpose", False):
             continue
         if failed:
             sys.stderr.write("\n--- mipd log (%s)\n%s\n" % (m.log_path, m.log_tail(80)))

@@ -300,3 +300,23 @@ def test_networkmanager_leaves_the_tunnel_device_alone(lab, mipd_factory):
     assert "not to manage mip0" in m.log_text()
     ok, out = ping(lab, "cn", HOME)
     assert ok, out
+
+
+@pytest.mark.lab(attach=("dhcp",))
+def test_restart_after_a_crash_cleans_what_the_crashed_mipd_left(lab, mipd_factory):
+    """mipd killed with SIGKILL leaves its rules and routes behind; the next
+    mipd removes them at start, registers again, and the node is reachable."""
+    m = mipd_factory(lab)
+    m.wait_state("registered", timeout=10, care_of_mode="co-located")
+    m.killed_on_purpose = True
+    m.proc.kill()
+    m.proc.wait(5)
+    left = m.leftovers()
+    assert any(x.startswith("rule") for x in left), left
+    again = mipd_factory(lab)
+    again.wait_state("registered", timeout=10, care_of_mode="co-located")
+    rules = lab.run("mn", ["ip", "rule", "show"]).stdout
+    # Exactly one set of mipd's rules: the old ones went, the new ones came.
+    assert rules.count("lookup 434") == 2, rules
+    ok, out = ping(lab, "cn", HOME)
+    assert ok, out
