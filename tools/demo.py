@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The README's main job: brings up the lab, runs mipd in the mobile node,
-and walks it home -> foreign agent -> DHCP network -> Wi-Fi roaming -> home
-while the correspondent pings the home address, printing `mipc monitor` as it
+and walks it home -> foreign agent -> Wi-Fi (co-located) -> dock Ethernet
+(make-before-break) -> home while the correspondent pings the home address, printing `mipc monitor` as it
 goes and `mipc status` at each stop. Leaves nothing behind."""
 
 import argparse
@@ -53,7 +53,8 @@ def main():
     failures = 0
     with Lab.up(attach=("home",)) as lab:
         print("lab %s up in %.2f s" % (lab.prefix, lab.timings.get("up", 0)))
-        m = Mipd(lab, lifetime=60)
+        # Dock Ethernet over Wi-Fi (design card); the FA network first of all.
+        m = Mipd(lab, lifetime=60, prefer="fa0;dhcp0;wlan0;nat0")
         say("Starting mipd in the mobile node (%s)" % lab.ns("mn"))
         m.start()
         mon = lab.popen("mn", [os.environ["MIPC_BIN"], "monitor"], stdout=subprocess.PIPE,
@@ -61,23 +62,27 @@ def main():
         threading.Thread(target=pump, args=(mon.stdout, "  monitor | "), daemon=True).start()
 
         stops = [
-            ("At home on home0", None, "at-home"),
+            ("At home on home0", None, {"state": "at-home"}),
             ("Unplug home, plug into the foreign agent's network (fa0)",
-             lambda: (lab.detach("home"), lab.attach("fa")), "registered"),
-            ("Leave the foreign agent; join a DHCP-only network (dhcp0, co-located)",
-             lambda: (lab.detach("fa"), lab.attach("dhcp")), "registered"),
-            ("Wi-Fi (wlan0) comes up on the DHCP network; dhcp0 goes away",
-             lambda: (lab.move_wlan("vdhcp"), lab.attach("wlan"), lab.detach("dhcp")),
-             "registered"),
-            ("Walk home: wlan0 leaves, home0 is plugged in again",
-             lambda: (lab.detach("wlan"), lab.attach("home")), "at-home"),
+             lambda: (lab.detach("home"), lab.attach("fa")),
+             {"state": "registered", "interface": "fa0"}),
+            ("Leave the foreign agent; Wi-Fi (wlan0) joins a DHCP-only network (co-located)",
+             lambda: (lab.detach("fa"), lab.move_wlan("vdhcp"), lab.attach("wlan")),
+             {"state": "registered", "interface": "wlan0"}),
+            ("Dock: Ethernet (dhcp0) comes up, preferred over Wi-Fi: make-before-break",
+             lambda: lab.attach("dhcp"),
+             {"state": "registered", "interface": "dhcp0"}),
+            ("Walk home: undock, Wi-Fi leaves, home0 is plugged in again",
+             lambda: (lab.detach("dhcp"), lab.detach("wlan"), lab.attach("home")),
+             {"state": "at-home"}),
         ]
         for title, action, want in stops:
             say(title)
             if action:
                 action()
             try:
-                m.wait_state(want, timeout=15)
+                m.wait(lambda st: all(st.get(k) == v for k, v in want.items()), timeout=15,
+                       what=str(want))
             except Exception as e:
                 print("did not reach %s: %s" % (want, e))
                 failures += 1
