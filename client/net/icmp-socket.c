@@ -126,24 +126,11 @@ gboolean mip_icmp_socket_send(MipIcmpSocket *s, int ifindex, uint32_t src, uint3
     mr.imr_address.s_addr = htonl(src);
     if (setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof mr) < 0)
         return set_error_errno(error, "IP_MULTICAST_IF");
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(dst)};
-    char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = {0};
-    struct iovec iov = {(void *)bytes, len};
-    struct msghdr mh = {.msg_name = &to,
-                        .msg_namelen = sizeof to,
-                        .msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = cbuf,
-                        .msg_controllen = sizeof cbuf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = IPPROTO_IP;
-    c->cmsg_type = IP_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-    struct in_pktinfo pi = {.ipi_ifindex = ifindex};
-    pi.ipi_spec_dst.s_addr = htonl(src);
-    memcpy(CMSG_DATA(c), &pi, sizeof pi);
-    if (sendmsg(s->fd, &mh, 0) < 0)
+    int e = mip_send_from(s->fd, ifindex, src, dst, 0, bytes, len);
+    if (e) {
+        errno = e;
         return set_error_errno(error, "sendmsg");
+    }
     return TRUE;
 }
 

@@ -6,6 +6,8 @@
 #include <gio/gio.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <netinet/in.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,4 +47,28 @@ gboolean mip_ipv4_header_read(const uint8_t *buf, size_t n, MipIpv4Header *h)
     h->src = mip_load_be32(buf + 12);
     h->dst = mip_load_be32(buf + 16);
     return TRUE;
+}
+
+int mip_send_from(int fd, int ifindex, uint32_t src, uint32_t dst, uint16_t port,
+                  const uint8_t *bytes, size_t len)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons(port),
+                             .sin_addr.s_addr = htonl(dst)};
+    char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = {0};
+    struct iovec iov = {(void *)bytes, len};
+    struct msghdr mh = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov,
+                        .msg_iovlen = 1};
+    if (src || ifindex) {
+        mh.msg_control = cbuf;
+        mh.msg_controllen = sizeof cbuf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+        struct in_pktinfo pi = {.ipi_ifindex = ifindex};
+        pi.ipi_spec_dst.s_addr = htonl(src);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    }
+    return sendmsg(fd, &mh, 0) < 0 ? errno : 0;
 }

@@ -1,7 +1,8 @@
-/* What the agent-discovery and registration receivers share: a packet socket
+/* What the agent-discovery and registration sockets share: a packet socket
  * that sees IPv4 on every link (also links with no address of ours, which
- * the IP layer would drop under rp_filter) through a kernel filter, and a
- * bounds-checked read of the IPv4 header. */
+ * the IP layer would drop under rp_filter) through a kernel filter, a
+ * bounds-checked read of the IPv4 header, and sending from a chosen source
+ * address out of a chosen link. */
 #pragma once
 
 #include <glib.h>
@@ -24,3 +25,8 @@ typedef struct MipIpv4Header {
 /* Reads the header of buf[0..n) byte by byte; false if it is not a sane
  * IPv4 header whose total length fits in n. */
 gboolean mip_ipv4_header_read(const uint8_t *buf, size_t n, MipIpv4Header *h);
+
+/* sendmsg() to dst:port (port 0 for raw sockets) with IP_PKTINFO choosing
+ * the source address and link when either is nonzero; errno on failure. */
+int mip_send_from(int fd, int ifindex, uint32_t src, uint32_t dst, uint16_t port,
+                  const uint8_t *bytes, size_t len);

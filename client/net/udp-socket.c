@@ -175,28 +175,11 @@ MipUdpSocket *mip_udp_socket_new(uint16_t port, MipUdpReceived cb, void *user, G
 gboolean mip_udp_socket_send(MipUdpSocket *s, int ifindex, uint32_t src, uint32_t dst,
                              uint16_t dport, const uint8_t *bytes, size_t len, GError **error)
 {
-    struct sockaddr_in to = {.sin_family = AF_INET,
-                             .sin_port = htons(dport),
-                             .sin_addr.s_addr = htonl(dst)};
-    char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = {0};
-    struct iovec iov = {(void *)bytes, len};
-    struct msghdr mh = {.msg_name = &to,
-                        .msg_namelen = sizeof to,
-                        .msg_iov = &iov,
-                        .msg_iovlen = 1};
-    if (src || ifindex) {
-        mh.msg_control = cbuf;
-        mh.msg_controllen = sizeof cbuf;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-        struct in_pktinfo pi = {.ipi_ifindex = ifindex};
-        pi.ipi_spec_dst.s_addr = htonl(src);
-        memcpy(CMSG_DATA(c), &pi, sizeof pi);
-    }
-    if (sendmsg(s->fd, &mh, 0) < 0)
+    int e = mip_send_from(s->fd, ifindex, src, dst, dport, bytes, len);
+    if (e) {
+        errno = e;
         return set_error_errno(error, "sendmsg");
+    }
     return TRUE;
 }
 
