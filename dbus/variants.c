@@ -30,36 +30,6 @@ const char *mip_plan_mode_name(MipPlanMode m)
     return "none";
 }
 
-const char *mip_encap_name(MipEncapsulation e)
-{
-    switch (e) {
-    case MIP_ENCAP_GRE:
-        return "gre";
-    case MIP_ENCAP_MINIMAL:
-        return "minimal";
-    case MIP_ENCAP_UDP:
-        return "udp";
-    case MIP_ENCAP_IPIP:
-        break;
-    }
-    return "ipip";
-}
-
-static const char *link_type_name(MipLinkType t)
-{
-    switch (t) {
-    case MIP_LINK_ETHERNET:
-        return "ethernet";
-    case MIP_LINK_WIFI:
-        return "wifi";
-    case MIP_LINK_WWAN:
-        return "wwan";
-    case MIP_LINK_UNKNOWN:
-        break;
-    }
-    return "unknown";
-}
-
 /* Monotonic microseconds to wall-clock microseconds. */
 static guint64 to_wall(MipTime t)
 {
@@ -172,7 +142,7 @@ GVariant *mip_variant_links(const MipMn *mn)
         g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
         g_variant_builder_add(&b, "{sv}", "name", g_variant_new_string(ls.info.name));
         g_variant_builder_add(&b, "{sv}", "type",
-                              g_variant_new_string(link_type_name(ls.info.type)));
+                              g_variant_new_string(mip_link_type_name(ls.info.type)));
         g_variant_builder_add(&b, "{sv}", "carrier", g_variant_new_boolean(ls.info.carrier));
         g_variant_builder_add(&b, "{sv}", "active", g_variant_new_boolean(ls.info.active));
         g_autofree char *addr =

@@ -10,7 +10,6 @@
 /* Dotted quad, or "" for 0. */
 const char *mip_ip4_str(uint32_t host, char buf[INET_ADDRSTRLEN]);
 const char *mip_plan_mode_name(MipPlanMode m);   /* foreign-agent, co-located, home, none */
-const char *mip_encap_name(MipEncapsulation e);  /* ipip, gre, minimal, udp */
 
 /* Floating references. */
 GVariant *mip_variant_statistics(const MipMn *mn, guint64 tunnel_tx, guint64 tunnel_rx);

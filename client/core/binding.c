@@ -177,7 +177,7 @@ void mip_mn_start_deregistration(MipMn *mn, MipTime now, MipRegPacing pacing)
         mip_mn_transmit(mn, now);
 }
 
-static const char *encap_name(MipEncapsulation e)
+const char *mip_encap_name(MipEncapsulation e)
 {
     switch (e) {
     case MIP_ENCAP_GRE:
@@ -261,7 +261,7 @@ void mip_mn_transmit_on(MipMn *mn, MipRegistration *r, MipTime now)
                   r->params.deregister ? "deregistration" : "registration request",
                   mip_addr_str(r->params.dst, dst), mip_mn_link_name(mn, r->params.ifindex),
                   mip_addr_str(r->params.care_of, coa), (unsigned)r->params.lifetime,
-                  encap_name(r->params.encap), r->params.reverse_tunnel ? ", reverse tunnel" : "",
+                  mip_encap_name(r->params.encap), r->params.reverse_tunnel ? ", reverse tunnel" : "",
                   r->params.udp == MIP_UDP_TUNNEL_OFF ? "" : ", udp tunnel requested",
                   r->params.simultaneous ? ", keeping the old binding (S)" : "", next_ms);
 }
@@ -432,7 +432,7 @@ static void deny_reply(MipMn *mn, const MipRegReply *rep, const MipRegSent *sent
         return;
     case MIP_DENY_CHANGE_ENCAP:
         if (next_encapsulation(mn)) {
-            mip_mn_set_error(mn, "%s; trying %s", why, encap_name(mn->encap));
+            mip_mn_set_error(mn, "%s; trying %s", why, mip_encap_name(mn->encap));
             mip_mn_start_attempt(mn, &mn->target, now, MIP_REG_PACED);
         } else {
             give_up(mn, "no encapsulation the agents accept");

@@ -40,7 +40,6 @@ void mip_links_remove(MipLinkTable *t, int ifindex);
 bool mip_link_usable(const MipLinkEntry *l);
 
 /* "ethernet", "wifi", "wwan", "unknown". */
-const char *mip_link_type_name(MipLinkType t);
 
 /* Recomputes ignored and preference from the configuration's patterns. */
 void mip_link_classify(MipLinkEntry *l, const MipMnConfig *cfg);

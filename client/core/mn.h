@@ -177,6 +177,8 @@ typedef enum MipMnState {
 } MipMnState;
 
 const char *mip_mn_state_name(MipMnState s); /* "idle", "at-home", ... */
+const char *mip_link_type_name(MipLinkType t); /* "ethernet", "wifi", "wwan", "unknown" */
+const char *mip_encap_name(MipEncapsulation e); /* "ipip", "gre", "minimal", "udp" */
 
 typedef enum MipMnEventType {
     MIP_MN_EV_LINK_UP, /* a link became usable */
